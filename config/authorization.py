@@ -1,0 +1,81 @@
+"""The authorization matrix: for every URL pattern, which kinds of caller may use it.
+
+This is the one place to read who can reach what. ``AuthorizationMatrixMiddleware``
+enforces it for pages (a URL missing here answers 404), ``HasRequiredScopes`` for the
+API, and ``tests/test_authorization_matrix.py`` walks every URL in the URLconf against
+it for every kind of user, failing on any URL that is not declared here.
+
+Which *records* a permitted caller sees is narrower still: views reach records only
+through ``.for_user(user)`` querysets, so someone else's record answers 404.
+"""
+
+from core.authz import Access as A
+
+PUBLIC = frozenset({A.PUBLIC})
+SIGNED_IN = frozenset({A.SIGNED_IN})
+STAFF = frozenset({A.STAFF})
+AUDITORS = frozenset({A.COMMISSIONER, A.ORGANISATION_ADMIN, A.PLATFORM_ADMIN})
+ORG_ADMINS = frozenset({A.ORGANISATION_ADMIN})
+HOLDER_RECORDS = frozenset({A.HOLDER, A.REPRESENTATIVE, A.STAFF})
+
+MATRIX: dict[str, frozenset[A]] = {
+    # Pages for everyone
+    "home": PUBLIC,
+    "healthz": PUBLIC,
+    "core:accessibility": PUBLIC,
+    # Signing in and account security (allauth)
+    "account_login": PUBLIC,
+    "account_logout": PUBLIC,
+    "account_inactive": PUBLIC,
+    "account_signup": PUBLIC,
+    "account_reauthenticate": SIGNED_IN,
+    "account_email": SIGNED_IN,
+    "account_email_verification_sent": PUBLIC,
+    "account_change_password": SIGNED_IN,
+    "account_set_password": SIGNED_IN,
+    "account_reset_password": PUBLIC,
+    "account_reset_password_done": PUBLIC,
+    "account_reset_password_from_key": PUBLIC,
+    "account_reset_password_from_key_done": PUBLIC,
+    "account_confirm_login_code": PUBLIC,
+    "account_confirm_email": PUBLIC,
+    "mfa_index": SIGNED_IN,
+    "mfa_authenticate": PUBLIC,  # the second step of signing in, before the session is full
+    "mfa_reauthenticate": SIGNED_IN,
+    "mfa_activate_totp": SIGNED_IN,
+    "mfa_deactivate_totp": SIGNED_IN,
+    "mfa_view_recovery_codes": SIGNED_IN,
+    "mfa_generate_recovery_codes": SIGNED_IN,
+    "mfa_download_recovery_codes": SIGNED_IN,
+    # Notifications (each person's own)
+    "core:notification_list": SIGNED_IN,
+    "core:notification_read": SIGNED_IN,
+    "core:notification_read_all": SIGNED_IN,
+    # Audit log
+    "core:audit_search": AUDITORS,
+    # Organisation members (admins of that organisation only)
+    "users:member_list": ORG_ADMINS,
+    "users:member_invite": ORG_ADMINS,
+    "users:member_change": ORG_ADMINS,
+    "users:member_remove": ORG_ADMINS,
+    "users:invitation_revoke": ORG_ADMINS,
+    "users:invitation_accept": PUBLIC,  # the token is the key; accepting needs sign-in
+    # Budget holders' records
+    "budgets:holder_list": HOLDER_RECORDS,
+    "budgets:holder_detail": HOLDER_RECORDS,
+    # REST API
+    "api:me": frozenset({A.SIGNED_IN, A.APPLICATION}),
+    "api:organisation_list": frozenset({A.STAFF, A.APPLICATION}),
+    "api:organisation_detail": frozenset({A.STAFF, A.APPLICATION}),
+    "api:organisation_members": frozenset({A.STAFF, A.APPLICATION}),
+    "api:schema": PUBLIC,
+    "api:docs": PUBLIC,
+    "oauth2_provider:token": PUBLIC,
+    "oauth2_provider:revoke-token": PUBLIC,
+    "oauth2_provider:introspect": PUBLIC,
+    # Django admin: platform administrators (its own login redirects to ours)
+    "admin:login": PUBLIC,
+    "admin:*": frozenset({A.PLATFORM_ADMIN}),
+    # Debug-only component gallery
+    "styleguide": PUBLIC,
+}

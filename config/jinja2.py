@@ -1,0 +1,58 @@
+"""The Jinja2 environment for our pages: nhsuk-frontend-jinja macros and Django helpers."""
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.humanize.templatetags.humanize import naturaltime
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.formats import date_format
+from jinja2 import ChainableUndefined, ChoiceLoader, Environment, PackageLoader
+
+
+def url(viewname: str, *args: Any, **kwargs: Any) -> str:
+    return reverse(viewname, args=args or None, kwargs=kwargs or None)
+
+
+def nhsuk_choice(choice: list[Any]) -> dict[str, Any]:
+    """A Django (value, label) choice as an NHS.UK item."""
+    value, label = choice
+    return {"value": "" if value is None else str(value), "text": str(label)}
+
+
+def reject_keys(mapping: dict[str, Any], keys: list[str]) -> dict[str, Any]:
+    return {key: value for key, value in mapping.items() if key not in keys}
+
+
+def page_url(request: Any, number: int) -> str:
+    """This page's query string with another page number (keeps search filters)."""
+    query = request.GET.copy()
+    query["page"] = number
+    return "?" + query.urlencode()
+
+
+def environment(**options: Any) -> Environment:
+    # One way to import NHS.UK macros: "nhsuk/components/<name>/macro.jinja".
+    options["loader"] = ChoiceLoader([options["loader"], PackageLoader("nhsuk_frontend_jinja")])
+    options["undefined"] = ChainableUndefined
+    options.setdefault("extensions", []).append("jinja2.ext.do")
+    env = Environment(**options)  # noqa: S701 - Django's backend turns autoescape on
+    env.globals.update(
+        {
+            "static": static,
+            "url": url,
+            "page_url": page_url,
+            "get_messages": messages.get_messages,
+            "service_name": settings.PHB_SERVICE_NAME,
+        }
+    )
+    env.filters.update(
+        {
+            "date": date_format,
+            "naturaltime": naturaltime,
+            "nhsuk_choice": nhsuk_choice,
+            "reject_keys": reject_keys,
+        }
+    )
+    return env

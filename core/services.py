@@ -1,0 +1,96 @@
+"""Writes shared by every app: the audit trail and notifications."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from core import request_context
+from core.models import AuditEvent, Notification
+
+
+def audit_record(
+    *,
+    actor: Any,
+    action: str,
+    obj: models.Model | None = None,
+    organisation: Any = None,
+    person: Any = None,
+    acting_for: Any = None,
+    changes: dict[str, Any] | None = None,
+    actor_label: str = "",
+) -> AuditEvent:
+    """Append one audit event. Call it inside the service's transaction, so the event
+    exists exactly when the change does. ``actor`` may be ``None`` for scheduled jobs."""
+    context = request_context.current()
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    return AuditEvent.objects.create(
+        actor=user,
+        actor_label=actor_label or (user.email if user else "system"),
+        acting_for=acting_for,
+        person=person,
+        organisation=organisation,
+        action=action,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        changes=changes or {},
+        request_id=context.request_id,
+        ip_address=context.ip_address,
+    )
+
+
+def personal_record_viewed(*, viewer: Any, person: Any, what: str) -> AuditEvent | None:
+    """Staff looking at a person's record is logged; people looking at their own (or a
+    representative at the record of the person they act for) is not an event."""
+    if getattr(person, "user_id", None) == viewer.pk:
+        return None
+    acting_for = None
+    if person.representations.current().filter(representative=viewer).exists():
+        acting_for = person
+        if not viewer.memberships.exists():
+            return None
+    return audit_record(
+        actor=viewer,
+        action="personal_record.viewed",
+        obj=person,
+        organisation=person.organisation,
+        person=person,
+        acting_for=acting_for,
+        changes={"page": what},
+    )
+
+
+def notification_send(
+    *, user: Any, subject: str, body: str, link: str = "", email: bool = True
+) -> Notification:
+    """Record an in-app notification and, once the transaction commits, email it.
+
+    The email goes through a Celery task, so a failed send never rolls back the work
+    that caused it, and a retried task sends once (``emailed_at`` compare-and-set)."""
+    notification = Notification(
+        user=user, subject=subject, body=body, link=link, email_requested=email
+    )
+    notification.full_clean()
+    notification.save()
+    if email:
+        from core.tasks import notification_email
+
+        transaction.on_commit(lambda: notification_email.delay(notification.pk))
+    return notification
+
+
+def notification_mark_read(*, notification: Notification) -> Notification:
+    """Mark as read; re-marking is a no-op."""
+    Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+    notification.refresh_from_db(fields=["read_at"])
+    return notification
+
+
+def notification_mark_all_read(*, user: Any) -> int:
+    return Notification.objects.filter(user=user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
