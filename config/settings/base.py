@@ -300,7 +300,12 @@ OAUTH2_PROVIDER = {
 }
 
 # Celery -------------------------------------------------------------------------------
-CELERY_BROKER_URL = REDIS_URL
+# kombu names a Unix socket "redis+socket://" where redis-py says "unix://".
+CELERY_BROKER_URL = (
+    REDIS_URL.replace("unix://", "redis+socket://", 1)
+    if REDIS_URL.startswith("unix://")
+    else REDIS_URL
+)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -1,3 +1,4 @@
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication
 
 
@@ -7,3 +8,13 @@ class SessionAuthentication(authentication.SessionAuthentication):
 
     def authenticate_header(self, request):  # type: ignore[no-untyped-def]
         return 'Bearer realm="api"'
+
+
+class SessionAuthenticationScheme(OpenApiAuthenticationExtension):
+    """Describe our SessionAuthentication in the schema as the cookie scheme it is."""
+
+    target_class = "core.api.authentication.SessionAuthentication"
+    name = "cookieAuth"
+
+    def get_security_definition(self, auto_schema):  # type: ignore[no-untyped-def]
+        return {"type": "apiKey", "in": "cookie", "name": "sessionid"}

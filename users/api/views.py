@@ -106,6 +106,8 @@ class MemberList(generics.ListAPIView):
         return get_object_or_404(_caller_organisations(self.request), pk=self.kwargs["pk"])
 
     def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no pk
+            return Membership.objects.none()
         return self.organisation().memberships.select_related("user")
 
     @extend_schema(

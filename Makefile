@@ -1,0 +1,59 @@
+# Two commands do everything:  `make run`  and  `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export DJANGO_SETTINGS_MODULE ?= config.settings.local
+
+.PHONY: run test install assets lint typecheck pytest totp demo-data clean-data browser
+
+run: install assets ## Set up and run web, worker and beat with demo data
+	$(PY) manage.py run_platform
+
+test: install assets browser lint typecheck pytest ## Every check and test
+	@echo "All checks passed."
+
+install: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+assets: static/dist/main.css
+
+static/dist/main.css: node_modules/.installed static/src/main.scss static/src/app.mjs scripts/build-assets.mjs
+	npm run --silent build
+
+# Browser tests use Debian's chromium (CI installs it); elsewhere Playwright's own build.
+browser:
+	@if [ -z "$$PHB_CHROMIUM" ] && ! command -v chromium >/dev/null 2>&1; then \
+		echo "No chromium on PATH: installing Playwright's chromium for the browser tests"; \
+		$(PY) -m playwright install chromium; \
+	fi
+
+lint:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py check --fail-level WARNING
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
+
+typecheck:
+	$(VENV)/bin/mypy $$(ls */services.py */selectors.py 2>/dev/null)
+
+pytest:
+	DJANGO_SETTINGS_MODULE=config.settings.test $(VENV)/bin/pytest
+
+totp: ## The current two-factor code for the demo staff logins
+	@$(PY) manage.py demo_totp 2>/dev/null
+
+demo-data:
+	$(PY) manage.py demo_data
+
+clean-data: ## Delete the embedded Postgres and Redis data
+	rm -rf .data

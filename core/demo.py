@@ -1,0 +1,158 @@
+"""Demo data for `make run`: organisations, staff in every role, budget holders and a
+representative. Idempotent: running it again changes nothing that is already there."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from allauth.mfa.totp.internal.auth import TOTP
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+
+from budgets.models import BudgetHolder
+from users.models import Membership, Organisation, PartnerApplication, Representation, Role, User
+
+DEMO_API_CLIENT_ID = "demo-partner-system"
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    kind: str
+    email: str
+    mfa: bool
+
+
+ORGANISATIONS = [
+    ("NHS North Example ICB", Organisation.Kind.ICB, "QXX"),
+    ("Example Borough Council", Organisation.Kind.LOCAL_AUTHORITY, ""),
+    ("Open Door Brokerage", Organisation.Kind.BROKERAGE, ""),
+    ("Bright Days Personal Assistants Co-operative", Organisation.Kind.PROVIDER, ""),
+    ("Riverside Shared Lives", Organisation.Kind.PROVIDER, ""),
+    ("Growing Together Community Gardens CIC", Organisation.Kind.PROVIDER, ""),
+]
+
+# (email, name, organisation name, role)
+STAFF = [
+    ("coordinator@demo.phb.test", "Priya Shah", "NHS North Example ICB", Role.CARE_COORDINATOR),
+    ("planner@demo.phb.test", "Tom Okafor", "Open Door Brokerage", Role.SUPPORT_PLANNER),
+    ("clinician@demo.phb.test", "Dr Helen Marsh", "NHS North Example ICB", Role.CLINICIAN),
+    ("commissioner@demo.phb.test", "Grace Lee", "NHS North Example ICB", Role.COMMISSIONER),
+    ("finance@demo.phb.test", "Omar Haddad", "NHS North Example ICB", Role.FINANCE_OFFICER),
+    (
+        "provider@demo.phb.test",
+        "Jo Williams",
+        "Bright Days Personal Assistants Co-operative",
+        Role.PROVIDER_STAFF,
+    ),
+    ("orgadmin@demo.phb.test", "Sam Patel", "NHS North Example ICB", Role.ORGANISATION_ADMIN),
+    (
+        "council-commissioner@demo.phb.test",
+        "Ruth Evans",
+        "Example Borough Council",
+        Role.COMMISSIONER,
+    ),
+]
+
+# (email or None, name) - the last is a child, who has no account of their own.
+HOLDERS = [
+    ("holder@demo.phb.test", "Alex Morgan"),
+    ("holder2@demo.phb.test", "Bernadette Quinn"),
+    ("holder3@demo.phb.test", "Chidi Eze"),
+    (None, "Riley Carter"),
+]
+REPRESENTATIVE = ("representative@demo.phb.test", "Dana Carter")
+
+
+def _user(email: str, name: str, password: str, *, is_staff: bool = False) -> User:
+    user, created = User.objects.get_or_create(
+        email=email, defaults={"name": name, "is_staff": is_staff, "is_superuser": is_staff}
+    )
+    if created:
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    EmailAddress.objects.get_or_create(
+        user=user, email=email, defaults={"verified": True, "primary": True}
+    )
+    return user
+
+
+def _mfa(user: User, secret: str) -> None:
+    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        TOTP.activate(user, secret)
+    if not Authenticator.objects.filter(
+        user=user, type=Authenticator.Type.RECOVERY_CODES
+    ).exists():
+        RecoveryCodes.activate(user)
+
+
+@transaction.atomic
+def load_demo_data() -> list[DemoLogin]:
+    """Create the demo world (or find it) and return the demo logins."""
+    password, secret = settings.DEMO_PASSWORD, settings.DEMO_TOTP_SECRET
+    if not password or not secret:
+        raise ImproperlyConfigured(
+            "Demo data needs DEMO_PASSWORD and DEMO_TOTP_SECRET, which only local settings set."
+        )
+    organisations = {}
+    for name, kind, ods in ORGANISATIONS:
+        organisations[name], _ = Organisation.objects.get_or_create(
+            name=name, defaults={"kind": kind, "ods_code": ods}
+        )
+    icb = organisations["NHS North Example ICB"]
+    logins: list[DemoLogin] = []
+
+    admin = _user("admin@demo.phb.test", "Platform Admin", password, is_staff=True)
+    _mfa(admin, secret)
+    logins.append(DemoLogin("Platform admin", admin.email, True))
+
+    for email, name, org_name, role in STAFF:
+        user = _user(email, name, password)
+        Membership.objects.get_or_create(
+            user=user, organisation=organisations[org_name], defaults={"role": role}
+        )
+        _mfa(user, secret)
+        logins.append(DemoLogin(f"{role.label} ({org_name})", email, True))
+
+    holders = []
+    for email, name in HOLDERS:
+        user = _user(email, name, password) if email else None
+        holder, _ = BudgetHolder.objects.get_or_create(
+            name=name, defaults={"user": user, "organisation": icb}
+        )
+        holders.append(holder)
+        if email:
+            logins.append(DemoLogin("Budget holder", email, False))
+
+    rep_email, rep_name = REPRESENTATIVE
+    representative = _user(rep_email, rep_name, password)
+    child = holders[-1]
+    if not Representation.objects.filter(representative=representative, holder=child).exists():
+        coordinator = User.objects.get(email="coordinator@demo.phb.test")
+        from users.services import representation_create
+
+        representation_create(
+            representative=representative,
+            holder=child,
+            kind=Representation.Kind.PARENT_OR_GUARDIAN,
+            scopes=[s.value for s in Representation.Scope],
+            authority=Representation.AuthorityRecord.PARENTAL_RESPONSIBILITY,
+            recorded_by=coordinator,
+        )
+    logins.append(DemoLogin(f"Representative (parent of {child.name})", rep_email, False))
+
+    if not PartnerApplication.objects.filter(client_id=DEMO_API_CLIENT_ID).exists():
+        PartnerApplication.objects.create(
+            name="Demo case-management system",
+            organisation=icb,
+            user=User.objects.get(email="orgadmin@demo.phb.test"),
+            client_id=DEMO_API_CLIENT_ID,
+            client_secret=password,
+            client_type=PartnerApplication.CLIENT_CONFIDENTIAL,
+            authorization_grant_type=PartnerApplication.GRANT_CLIENT_CREDENTIALS,
+            scopes="organisation:read members:read members:write",
+        )
+    return logins

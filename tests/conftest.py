@@ -1,0 +1,96 @@
+"""Shared fixtures: a small world with every kind of user the authorization matrix names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from tests.factories import (
+    BudgetHolderFactory,
+    MembershipFactory,
+    OrganisationFactory,
+    RepresentationFactory,
+    UserFactory,
+    with_mfa,
+)
+from users.models import Organisation, Role
+
+
+@dataclass
+class World:
+    org_x: Any
+    org_y: Any
+    provider_org: Any
+    holder_a: Any  # BudgetHolder with an account, served by org X
+    holder_b: Any  # BudgetHolder with an account, served by org Y
+    representative: Any  # represents holder A
+    staff_x: Any  # care coordinator at X
+    staff_y: Any  # care coordinator at Y
+    provider_staff: Any
+    commissioner: Any  # at X
+    finance_officer: Any  # at X
+    org_admin_x: Any
+    platform_admin: Any
+
+    def users(self) -> dict[str, Any]:
+        """Every kind of user the matrix test walks, by name (anonymous is None)."""
+        return {
+            "anonymous": None,
+            "holder_a": self.holder_a.user,
+            "holder_b": self.holder_b.user,
+            "representative": self.representative,
+            "staff_x": self.staff_x,
+            "staff_y": self.staff_y,
+            "provider_staff": self.provider_staff,
+            "commissioner": self.commissioner,
+            "finance_officer": self.finance_officer,
+            "org_admin_x": self.org_admin_x,
+            "platform_admin": self.platform_admin,
+        }
+
+
+def _staff(org: Any, role: str) -> Any:
+    return with_mfa(MembershipFactory(organisation=org, role=role).user)
+
+
+@pytest.fixture
+def world(db: Any) -> World:
+    org_x = OrganisationFactory(name="North ICB", kind=Organisation.Kind.ICB)
+    org_y = OrganisationFactory(name="South ICB", kind=Organisation.Kind.ICB)
+    provider_org = OrganisationFactory(name="Bright Days", kind=Organisation.Kind.PROVIDER)
+    holder_a = BudgetHolderFactory(name="Alex Holder", organisation=org_x)
+    holder_b = BudgetHolderFactory(name="Bea Holder", organisation=org_y)
+    staff_x = _staff(org_x, Role.CARE_COORDINATOR)
+    representative = RepresentationFactory(holder=holder_a, recorded_by=staff_x).representative
+    admin = with_mfa(UserFactory(is_staff=True, is_superuser=True))
+    return World(
+        org_x=org_x,
+        org_y=org_y,
+        provider_org=provider_org,
+        holder_a=holder_a,
+        holder_b=holder_b,
+        representative=representative,
+        staff_x=staff_x,
+        staff_y=_staff(org_y, Role.CARE_COORDINATOR),
+        provider_staff=_staff(provider_org, Role.PROVIDER_STAFF),
+        commissioner=_staff(org_x, Role.COMMISSIONER),
+        finance_officer=_staff(org_x, Role.FINANCE_OFFICER),
+        org_admin_x=_staff(org_x, Role.ORGANISATION_ADMIN),
+        platform_admin=admin,
+    )
+
+
+@pytest.fixture
+def client_for(db: Any):  # type: ignore[no-untyped-def]
+    """A test client signed in as ``user`` (or anonymous for None)."""
+
+    def make(user: Any) -> Client:
+        client = Client()
+        if user is not None:
+            client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        return client
+
+    return make
