@@ -1,5 +1,7 @@
 """Settings for the test suite (pytest)."""
 
+import uuid
+
 from .base import *  # noqa: F403
 from .base import env
 
@@ -8,6 +10,10 @@ SECRET_KEY = env("DJANGO_SECRET_KEY", default="test-only-insecure-key")
 ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Static files come from the finders (static/dist), not a collected STATIC_ROOT.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -28,5 +34,8 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
 }
 ACCOUNT_RATE_LIMITS = False
 AXES_FAILURE_LIMIT = 5
+# Each test run gets its own Celery queue, so a developer's running worker (or another
+# test run) never takes this run's tasks; the worker test passes it to its worker.
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default=f"phb-test-{uuid.uuid4().hex[:8]}")
 DEMO_PASSWORD = "demo-password-123"
 DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"

@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import datetime
+import time
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from core.models import AuditEvent, Heartbeat
+from tests.factories import NotificationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_healthz_reports_database_redis_and_a_missing_beat(client: Client) -> None:
+    response = client.get("/healthz")
+    body = response.json()
+    assert response.status_code == 200
+    assert body["checks"]["database"]["ok"] is True
+    assert body["checks"]["redis"]["ok"] is True
+    assert body["checks"]["beat"] == {"ok": False, "last_seen": None}
+
+
+def test_healthz_says_when_beat_last_ran(client: Client) -> None:
+    Heartbeat.objects.create(name="beat", last_seen=timezone.now())
+    assert client.get("/healthz").json()["checks"]["beat"]["ok"] is True
+    Heartbeat.objects.filter(name="beat").update(
+        last_seen=timezone.now() - datetime.timedelta(hours=1)
+    )
+    beat = client.get("/healthz").json()["checks"]["beat"]
+    assert beat["ok"] is False
+    assert beat["age_seconds"] >= 3600
+
+
+def test_every_response_carries_a_request_id(client: Client) -> None:
+    assert client.get("/", HTTP_X_REQUEST_ID="abc-123").headers["X-Request-ID"] == "abc-123"
+    generated = client.get("/nowhere/", HTTP_X_REQUEST_ID="bad id <script>")
+    assert generated.status_code == 404
+    assert generated.headers["X-Request-ID"] not in ("", "bad id <script>")
+
+
+def test_pages_send_a_nonce_based_csp_without_unsafe_inline(client: Client) -> None:
+    csp = client.get("/").headers["Content-Security-Policy"]
+    assert "script-src 'self' 'nonce-" in csp
+    assert "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+
+
+def test_not_found_is_an_nhs_page_for_people_and_problem_json_for_the_api(
+    client: Client,
+) -> None:
+    page = client.get("/no-such-page/")
+    assert page.status_code == 404
+    assert "Page not found" in page.content.decode()
+    api = client.get("/api/v1/no-such-endpoint/")
+    assert api.status_code == 404
+    assert api.headers["Content-Type"] == "application/problem+json"
+    assert api.json()["status"] == 404
+
+
+def test_a_form_without_its_csrf_token_gets_the_session_expired_page() -> None:
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(reverse("account_login"), {"login": "a@b.test", "password": "x"})
+    assert response.status_code == 403
+    assert "Your session has expired" in response.content.decode()
+
+
+def test_a_session_ends_after_inactivity(world: Any, client_for: Any, settings: Any) -> None:
+    settings.SESSION_COOKIE_AGE = 1
+    client = client_for(world.holder_a.user)
+    assert client.get(reverse("core:notification_list")).status_code == 200
+    time.sleep(2.1)
+    response = client.get(reverse("core:notification_list"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
+
+
+def test_staff_viewing_a_holder_record_is_audited_but_the_holder_is_not(
+    world: Any, client_for: Any
+) -> None:
+    path = reverse("budgets:holder_detail", args=[world.holder_a.pk])
+    assert client_for(world.holder_a.user).get(path).status_code == 200
+    assert not AuditEvent.objects.filter(action="personal_record.viewed").exists()
+    assert client_for(world.staff_x).get(path).status_code == 200
+    event = AuditEvent.objects.get(action="personal_record.viewed")
+    assert (event.actor, event.person) == (world.staff_x, world.holder_a)
+
+
+def test_the_audit_log_searches_by_person_actor_and_date(world: Any, client_for: Any) -> None:
+    client_for(world.staff_x).get(reverse("budgets:holder_detail", args=[world.holder_a.pk]))
+    client = client_for(world.commissioner)
+    found = client.get(reverse("core:audit_search"), {"person": "Alex", "actor": "", "action": ""})
+    assert found.status_code == 200
+    assert world.staff_x.email in found.content.decode() or world.staff_x.name in found.content.decode()
+    none = client.get(reverse("core:audit_search"), {"person": "Nobody-by-this-name"})
+    assert "No events match your search" in none.content.decode()
+    bad = client.get(
+        reverse("core:audit_search"), {"date_from": "2026-05-02", "date_to": "2026-05-01"}
+    )
+    assert bad.status_code == 200
+    assert "Error: " in bad.content.decode()
+
+
+def test_the_audit_log_shows_only_the_commissioners_organisations(
+    world: Any, client_for: Any
+) -> None:
+    client_for(world.staff_y).get(reverse("budgets:holder_detail", args=[world.holder_b.pk]))
+    page = client_for(world.commissioner).get(reverse("core:audit_search"))
+    assert world.holder_b.name not in page.content.decode()
+
+
+def test_someone_elses_notification_cannot_be_marked_read(world: Any, client_for: Any) -> None:
+    notification = NotificationFactory(user=world.holder_a.user)
+    response = client_for(world.holder_b.user).post(
+        reverse("core:notification_read", args=[notification.pk])
+    )
+    assert response.status_code == 404
+    notification.refresh_from_db()
+    assert notification.read_at is None
