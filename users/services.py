@@ -60,6 +60,9 @@ def invitation_create(
         revoked_at__isnull=True,
         expires_at__lte=timezone.now(),
     ).update(revoked_at=timezone.now())
+    pending_message = "This person already has an invitation waiting to be accepted."
+    if Invitation.objects.pending().filter(organisation=organisation, email=email).exists():
+        raise ValidationError({"email": pending_message})
     invitation = Invitation(
         organisation=organisation,
         email=email,
@@ -67,14 +70,13 @@ def invitation_create(
         invited_by=invited_by,
         expires_at=timezone.now() + settings.INVITATION_VALID_FOR,
     )
-    invitation.full_clean(exclude=["token"])
+    invitation.full_clean(exclude=["token"], validate_constraints=False)
     try:
+        # The partial unique index settles a race between two admins inviting at once.
         with transaction.atomic():
             invitation.save()
     except IntegrityError as error:
-        raise ValidationError(
-            {"email": "This person already has an invitation waiting to be accepted."}
-        ) from error
+        raise ValidationError({"email": pending_message}) from error
     audit_record(
         actor=invited_by,
         action="membership.invited",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
@@ -14,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.caller import caller_for
+from core.api.defaults import APIDefaults
 from core.api.idempotency import IDEMPOTENCY_HEADER, idempotent
 from core.authz import Access
 from users import services
@@ -27,7 +27,7 @@ from users.api.serializers import (
 from users.models import Membership, Organisation, Role
 
 
-class MeView(APIView):
+class MeView(APIDefaults, APIView):
     """Who the caller is: a person (with their memberships) or a partner application."""
 
     required_scopes = ()
@@ -66,7 +66,7 @@ def _caller_organisations(request: Request) -> Any:
     return Organisation.objects.filter(pk__in=caller_for(request).organisation_ids())
 
 
-class OrganisationList(generics.ListAPIView):
+class OrganisationList(APIDefaults, generics.ListAPIView):
     """The organisations the caller belongs to (a partner application: its own)."""
 
     serializer_class = OrganisationSerializer
@@ -77,7 +77,7 @@ class OrganisationList(generics.ListAPIView):
         return _caller_organisations(self.request)
 
 
-class OrganisationDetail(generics.RetrieveAPIView):
+class OrganisationDetail(APIDefaults, generics.RetrieveAPIView):
     serializer_class = OrganisationSerializer
     required_scopes = ("organisation:read",)
 
@@ -93,7 +93,7 @@ class MemberFilter(filters.FilterSet):
         fields = ["role"]
 
 
-class MemberList(generics.ListAPIView):
+class MemberList(APIDefaults, generics.ListAPIView):
     """Members of one of the caller's organisations. POST invites someone by email
     (organisation admins, or applications with ``members:write``)."""
 
@@ -130,12 +130,10 @@ class MemberList(generics.ListAPIView):
             raise exceptions.PermissionDenied(
                 "This application has no responsible user to send invitations in the name of."
             )
-        try:
-            invitation = services.invitation_create(
-                organisation=organisation, invited_by=invited_by, **payload.validated_data
-            )
-        except DjangoValidationError as error:
-            raise exceptions.ValidationError(error.message_dict) from error
+        # The service's ValidationError becomes a 400 problem in core.api.errors.
+        invitation = services.invitation_create(
+            organisation=organisation, invited_by=invited_by, **payload.validated_data
+        )
         return Response(
             InvitationOutputSerializer(invitation).data, status=status.HTTP_201_CREATED
         )
