@@ -26,5 +26,9 @@ def holder_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "budgets/holder_detail.html",
-        {"holder": holder, "representations": representations, "is_self": holder.user_id == request.user.pk},
+        {
+            "holder": holder,
+            "representations": representations,
+            "is_self": holder.user_id == request.user.pk,
+        },
     )

@@ -41,6 +41,7 @@ def environment(**options: Any) -> Environment:
     env.globals.update(
         {
             "static": static,
+            "static_url": settings.STATIC_URL,
             "url": url,
             "page_url": page_url,
             "get_messages": messages.get_messages,

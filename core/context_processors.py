@@ -15,7 +15,9 @@ def _navigation(request: HttpRequest, principals: frozenset[Access]) -> list[dic
     user = request.user
     if Access.HOLDER in principals:
         holder_id = user.budget_holder.pk
-        items.append({"text": "Your record", "href": reverse("budgets:holder_detail", args=[holder_id])})
+        items.append(
+            {"text": "Your record", "href": reverse("budgets:holder_detail", args=[holder_id])}
+        )
     if Access.STAFF in principals:
         items.append({"text": "People we support", "href": reverse("budgets:holder_list")})
     elif Access.REPRESENTATIVE in principals:

@@ -14,7 +14,8 @@ class RequestContext:
 
 
 _current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
-    "phb_request_context", default=RequestContext()  # noqa: B039 - immutable default
+    "phb_request_context",
+    default=RequestContext(),  # noqa: B039 - immutable default
 )
 
 

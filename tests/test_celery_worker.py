@@ -39,9 +39,23 @@ def worker(transactional_db: Any):  # type: ignore[no-untyped-def]
         "CELERY_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
     }
     process = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo",
-         "--queues", settings.CELERY_TASK_DEFAULT_QUEUE, "--loglevel", "info",
-         "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool",
+            "solo",
+            "--queues",
+            settings.CELERY_TASK_DEFAULT_QUEUE,
+            "--loglevel",
+            "info",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -83,9 +97,14 @@ def test_a_notification_is_emailed_by_a_real_worker_after_commit(worker: Any) ->
 @pytest.mark.celery_worker
 def test_a_rolled_back_notification_is_never_enqueued(worker: Any) -> None:
     user = UserFactory()
-    with pytest.raises(RuntimeError), transaction.atomic():
-        notification_send(user=user, subject="Never", body="Rolled back.")
-        raise RuntimeError("the service failed after notifying")
+
+    def notify_then_fail() -> None:
+        with transaction.atomic():
+            notification_send(user=user, subject="Never", body="Rolled back.")
+            raise RuntimeError("the service failed after notifying")
+
+    with pytest.raises(RuntimeError):
+        notify_then_fail()
     # Prove the worker is alive and draining the queue, then check nothing was sent.
     from core.tasks import beat_heartbeat
 

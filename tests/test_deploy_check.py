@@ -18,7 +18,7 @@ def test_check_deploy_has_no_warnings_under_production_settings() -> None:
         "DJANGO_SECRET_KEY": "x9!k2@m4#p6$r8%t0^v2&y4*a6(c8)e0_g2+i4=k6-m8~o0q2s4u6w8y0z1b3d5",
         "DJANGO_ALLOWED_HOSTS": "phb.example.nhs.uk",
     }
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
         env=env,
@@ -34,7 +34,7 @@ def test_check_deploy_has_no_warnings_under_production_settings() -> None:
 def test_production_settings_refuse_to_start_without_a_secret_key() -> None:
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SECRET_KEY"}
     env.update(DJANGO_SETTINGS_MODULE="config.settings.production", DJANGO_ALLOWED_HOSTS="x")
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(
         [sys.executable, "manage.py", "check"],
         cwd=ROOT,
         env=env,

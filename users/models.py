@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from oauth2_provider.models import AbstractApplication
 
+
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
@@ -208,7 +209,9 @@ class Invitation(models.Model):
     @property
     def is_pending(self) -> bool:
         return (
-            self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+            self.accepted_at is None
+            and self.revoked_at is None
+            and self.expires_at > timezone.now()
         )
 
 
@@ -302,10 +305,11 @@ class PartnerApplication(AbstractApplication):
     """An OAuth2 client of a partner system. It belongs to one organisation and sees
     only that organisation's records, within its scopes."""
 
-    organisation = models.ForeignKey(
+    # Annotated because oauth2_provider's base model is untyped.
+    organisation: models.ForeignKey[Organisation, Organisation] = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="applications"
     )
-    scopes = models.CharField(
+    scopes: models.CharField[str, str] = models.CharField(
         max_length=500,
         blank=True,
         help_text="Space-separated scopes this application may be granted.",

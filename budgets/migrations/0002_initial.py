@@ -6,24 +6,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('budgets', '0001_initial'),
-        ('users', '0001_initial'),
+        ("budgets", "0001_initial"),
+        ("users", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='budgetholder',
-            name='organisation',
-            field=models.ForeignKey(help_text="The ICB responsible for this person's budget.", on_delete=django.db.models.deletion.PROTECT, related_name='budget_holders', to='users.organisation'),
+            model_name="budgetholder",
+            name="organisation",
+            field=models.ForeignKey(
+                help_text="The ICB responsible for this person's budget.",
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="budget_holders",
+                to="users.organisation",
+            ),
         ),
         migrations.AddField(
-            model_name='budgetholder',
-            name='user',
-            field=models.OneToOneField(blank=True, help_text="The person's own account, if they sign in themselves.", null=True, on_delete=django.db.models.deletion.PROTECT, related_name='budget_holder', to=settings.AUTH_USER_MODEL),
+            model_name="budgetholder",
+            name="user",
+            field=models.OneToOneField(
+                blank=True,
+                help_text="The person's own account, if they sign in themselves.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="budget_holder",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
     ]

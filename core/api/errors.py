@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
 
 PROBLEM_JSON = "application/problem+json"
@@ -42,7 +44,7 @@ def problem_response(*, status: int, title: str, detail: str | None = None) -> J
     )
 
 
-_TITLES = {
+STATUS_TITLES = {
     400: "Bad request",
     401: "Not authenticated",
     403: "Forbidden",
@@ -56,25 +58,49 @@ _TITLES = {
 }
 
 
+def validation_error(error: DjangoValidationError) -> exceptions.ValidationError:
+    """A service's ``ValidationError`` as the API's, with errors that are not about one
+    field under DRF's ``non_field_errors`` rather than Django's ``__all__``."""
+    if not hasattr(error, "error_dict"):
+        return exceptions.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: error.messages})
+    errors = {
+        api_settings.NON_FIELD_ERRORS_KEY if field == NON_FIELD_ERRORS else field: messages
+        for field, messages in error.message_dict.items()
+    }
+    return exceptions.ValidationError(errors)
+
+
+def _oauth2_error_description(context: dict[str, Any]) -> str | None:
+    """Why a bearer token was refused, as DOT's authentication recorded it."""
+    oauth2_error = getattr(context.get("request"), "oauth2_error", None) or {}
+    return oauth2_error.get("error_description")
+
+
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, DjangoValidationError):
+        exc = validation_error(exc)
     response = exception_handler(exc, context)
     if response is None:
         return None
     data = response.data
-    title = _TITLES.get(response.status_code, "Error")
+    title = STATUS_TITLES.get(response.status_code, "Error")
     if isinstance(exc, exceptions.ValidationError):
+        errors = data if isinstance(data, dict) else {api_settings.NON_FIELD_ERRORS_KEY: data}
         body = _problem(
             response.status_code,
             "Validation failed",
             "One or more fields are not valid.",
-            errors=data,
+            errors=errors,
         )
     else:
         detail = data.get("detail") if isinstance(data, dict) else data
+        if isinstance(exc, exceptions.NotAuthenticated):
+            # "Credentials were not provided" misleads a caller whose token was refused.
+            detail = _oauth2_error_description(context) or detail
         body = _problem(response.status_code, title, str(detail) if detail else None)
     response.data = body
     response.content_type = PROBLEM_JSON

@@ -9,29 +9,36 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.encoders import JSONEncoder
 
 from core.api.caller import caller_for
 from core.api.errors import UnprocessableEntity
 from core.models import IdempotencyRecord
 
+# Visible ASCII, spaces allowed inside, 1 to 200 characters: what survives any HTTP hop.
+_KEY_PATTERN = r"^[!-~](?:[ -~]{0,198}[!-~])?$"
+_KEY = re.compile(_KEY_PATTERN)
+
 IDEMPOTENCY_HEADER = OpenApiParameter(
     name="Idempotency-Key",
-    type=OpenApiTypes.STR,
+    type={"type": "string", "minLength": 1, "maxLength": 200, "pattern": _KEY_PATTERN},
     location=OpenApiParameter.HEADER,
     required=True,
     description=(
-        "A unique key per logical request (e.g. a UUID). A retry with the same key returns "
-        "the first response; the same key with a different body answers 422."
+        "A unique key per logical request (e.g. a UUID), 1 to 200 visible ASCII characters. "
+        "A retry with the same key and body returns the first response, with the header "
+        "`Idempotent-Replayed: true`; the same key with a different request answers 422. "
+        "Keys are per client, and a request that fails does not use its key up."
     ),
 )
 
@@ -48,9 +55,13 @@ def idempotent(method: Callable[..., Response]) -> Callable[..., Response]:
     @wraps(method)
     def wrapper(self: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
         key = request.headers.get("Idempotency-Key", "").strip()
-        if not key or len(key) > 200 or not key.isprintable():
+        if not _KEY.match(key):
             raise exceptions.ValidationError(
-                {"Idempotency-Key": ["Send an Idempotency-Key header of 1 to 200 characters."]}
+                {
+                    "Idempotency-Key": [
+                        "Send an Idempotency-Key header of 1 to 200 visible ASCII characters."
+                    ]
+                }
             )
         client = caller_for(request).key
         fingerprint = _fingerprint(request)
@@ -77,8 +88,10 @@ def idempotent(method: Callable[..., Response]) -> Callable[..., Response]:
                 transaction.set_rollback(True)
                 return response
             record.response_status = response.status_code
-            record.response_body = response.data
+            # Stored as it was rendered, so a replay is byte-for-byte the same JSON.
+            record.response_body = json.loads(json.dumps(response.data, cls=JSONEncoder))
             record.save(update_fields=["response_status", "response_body"])
             return response
 
+    wrapper.idempotent = True  # type: ignore[attr-defined]  # read by the schema
     return wrapper

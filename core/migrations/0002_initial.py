@@ -6,55 +6,86 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('budgets', '0002_initial'),
-        ('core', '0001_initial'),
-        ('users', '0001_initial'),
+        ("budgets", "0002_initial"),
+        ("core", "0001_initial"),
+        ("users", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='auditevent',
-            name='actor',
-            field=models.ForeignKey(blank=True, help_text='Empty for the system (scheduled jobs).', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="auditevent",
+            name="actor",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Empty for the system (scheduled jobs).",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='auditevent',
-            name='organisation',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='users.organisation'),
+            model_name="auditevent",
+            name="organisation",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="users.organisation",
+            ),
         ),
         migrations.AddField(
-            model_name='auditevent',
-            name='person',
-            field=models.ForeignKey(blank=True, help_text='The person whose record this is about.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='audit_events', to='budgets.budgetholder'),
+            model_name="auditevent",
+            name="person",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The person whose record this is about.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="audit_events",
+                to="budgets.budgetholder",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='idempotencyrecord',
-            constraint=models.UniqueConstraint(fields=('client', 'key'), name='idempotency_unique_key'),
+            model_name="idempotencyrecord",
+            constraint=models.UniqueConstraint(
+                fields=("client", "key"), name="idempotency_unique_key"
+            ),
         ),
         migrations.AddField(
-            model_name='notification',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to=settings.AUTH_USER_MODEL),
+            model_name="notification",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="notifications",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['object_type', 'object_id'], name='core_audite_object__bbabc4_idx'),
+            model_name="auditevent",
+            index=models.Index(
+                fields=["object_type", "object_id"], name="core_audite_object__bbabc4_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['actor', '-created_at'], name='core_audite_actor_i_80a696_idx'),
+            model_name="auditevent",
+            index=models.Index(
+                fields=["actor", "-created_at"], name="core_audite_actor_i_80a696_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['person', '-created_at'], name='core_audite_person__652a46_idx'),
+            model_name="auditevent",
+            index=models.Index(
+                fields=["person", "-created_at"], name="core_audite_person__652a46_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='notification',
-            index=models.Index(fields=['user', 'read_at'], name='core_notifi_user_id_bd2d4b_idx'),
+            model_name="notification",
+            index=models.Index(fields=["user", "read_at"], name="core_notifi_user_id_bd2d4b_idx"),
         ),
     ]

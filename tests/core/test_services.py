@@ -53,13 +53,14 @@ def test_an_audit_event_records_who_what_and_the_request_it_came_from(world: Any
         "DELETE FROM core_auditevent WHERE id = %s",
     ],
 )
-def test_the_database_refuses_to_change_or_delete_audit_events(
-    world: Any, statement: str
-) -> None:
+def test_the_database_refuses_to_change_or_delete_audit_events(world: Any, statement: str) -> None:
     event = audit_record(actor=world.staff_x, action="something.happened")
-    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(statement, [event.pk])
+    with (
+        pytest.raises(IntegrityError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(statement, [event.pk])
     assert AuditEvent.objects.get(pk=event.pk).action == "something.happened"
 
 

@@ -94,7 +94,10 @@ def test_the_audit_log_searches_by_person_actor_and_date(world: Any, client_for:
     client = client_for(world.commissioner)
     found = client.get(reverse("core:audit_search"), {"person": "Alex", "actor": "", "action": ""})
     assert found.status_code == 200
-    assert world.staff_x.email in found.content.decode() or world.staff_x.name in found.content.decode()
+    assert (
+        world.staff_x.email in found.content.decode()
+        or world.staff_x.name in found.content.decode()
+    )
     none = client.get(reverse("core:audit_search"), {"person": "Nobody-by-this-name"})
     assert "No events match your search" in none.content.decode()
     bad = client.get(

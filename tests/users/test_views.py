@@ -33,9 +33,7 @@ def test_an_invalid_invitation_shows_errors_and_creates_nothing(
     assert not Invitation.objects.exists()
 
 
-def test_an_admin_cannot_manage_another_organisations_members(
-    world: Any, client_for: Any
-) -> None:
+def test_an_admin_cannot_manage_another_organisations_members(world: Any, client_for: Any) -> None:
     other = MembershipFactory(organisation=world.org_y)
     client = client_for(world.org_admin_x)
     assert client.get(reverse("users:member_list", args=[world.org_y.pk])).status_code == 404

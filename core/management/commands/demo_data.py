@@ -8,7 +8,7 @@ from core.demo import DEMO_API_CLIENT_ID, DemoLogin, load_demo_data
 
 def format_logins(logins: list[DemoLogin]) -> str:
     width = max(len(login.kind) for login in logins)
-    lines = ["Demo logins (password for all: %s):" % settings.DEMO_PASSWORD]
+    lines = [f"Demo logins (password for all: {settings.DEMO_PASSWORD}):"]
     for login in logins:
         mfa = "  + 6-digit code from `make totp`" if login.mfa else ""
         lines.append(f"  {login.kind:<{width}}  {login.email}{mfa}")

@@ -33,8 +33,18 @@ class Command(BaseCommand):
         python = sys.executable
         commands = {
             "web": [python, "manage.py", "runserver", options["addr"]],
-            "worker": [python, "-m", "celery", "-A", "config", "worker", "-l", "info",
-                       "--concurrency", "2"],
+            "worker": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "-l",
+                "info",
+                "--concurrency",
+                "2",
+            ],
             "beat": [python, "-m", "celery", "-A", "config", "beat", "-l", "info"],
         }
         processes = {
