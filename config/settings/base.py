@@ -176,6 +176,8 @@ ACCOUNT_RATE_LIMITS: dict[str, str] | bool = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Personal health budgets"
+# Accept the code from the window either side, so a code typed as it rolls over works.
+MFA_TOTP_TOLERANCE = 1
 MFA_ADAPTER = "allauth.mfa.adapter.DefaultMFAAdapter"
 
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
