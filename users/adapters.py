@@ -1,6 +1,7 @@
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.mfa.adapter import DefaultMFAAdapter
 from django.http import HttpRequest
 
 from users.models import Invitation
@@ -21,3 +22,10 @@ class AccountAdapter(DefaultAccountAdapter):
         if commit:
             user.save()
         return user
+
+
+class MFAAdapter(DefaultMFAAdapter):
+    """Staff may not turn two-factor authentication off; budget holders may."""
+
+    def can_delete_authenticator(self, authenticator: Any) -> bool:
+        return not authenticator.user.is_staff_member

@@ -138,3 +138,31 @@ def test_repeated_wrong_passwords_lock_the_account_for_a_while(client: Client) -
     assert locked.status_code in {403, 429}
     assert "Too many attempts to sign in" in locked.content.decode()
     assert "_auth_user_id" not in client.session
+
+
+def _turn_off_mfa(client: Any) -> None:
+    """Ask to turn MFA off, confirm the password when asked (allauth then resumes the
+    request), and submit again in case it did not."""
+    first = client.post(reverse("mfa_deactivate_totp"))
+    if first.status_code == 302 and "reauthenticate" in first["Location"]:
+        client.post(first["Location"], {"password": PASSWORD})
+    client.post(reverse("mfa_deactivate_totp"))
+
+
+def test_staff_cannot_turn_off_two_factor_authentication(world: Any, client_for: Any) -> None:
+    from allauth.mfa.models import Authenticator
+
+    _turn_off_mfa(client_for(world.staff_x))
+    assert Authenticator.objects.filter(user=world.staff_x, type=Authenticator.Type.TOTP).exists()
+
+
+def test_a_budget_holder_may_turn_two_factor_authentication_off(
+    world: Any, client_for: Any
+) -> None:
+    from allauth.mfa.models import Authenticator
+
+    from tests.factories import with_mfa
+
+    user = with_mfa(world.holder_a.user)
+    _turn_off_mfa(client_for(user))
+    assert not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
