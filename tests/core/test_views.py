@@ -123,3 +123,37 @@ def test_someone_elses_notification_cannot_be_marked_read(world: Any, client_for
     assert response.status_code == 404
     notification.refresh_from_db()
     assert notification.read_at is None
+
+
+def test_the_server_error_page_is_an_nhs_page(rf: Any) -> None:
+    from core.views import server_error
+
+    response = server_error(rf.get("/anything/"))
+    assert response.status_code == 500
+    assert "Sorry, there is a problem with the service" in response.content.decode()
+    api = server_error(rf.get("/api/v1/me/"))
+    assert api.headers["Content-Type"] == "application/problem+json"
+
+
+def test_a_password_can_be_reset_through_the_emailed_link(world: Any, client: Client) -> None:
+    import re
+
+    from django.core import mail
+
+    from tests.factories import PASSWORD
+
+    user = world.holder_a.user
+    client.post(reverse("account_reset_password"), {"email": user.email})
+    assert len(mail.outbox) == 1
+    link = re.search(r"https?://[^/\s]+(/accounts/password/reset/key/\S+)", mail.outbox[0].body)
+    assert link is not None
+    form = client.get(link.group(1), follow=True)
+    assert form.status_code == 200
+    new_password = PASSWORD + "-new"
+    done = client.post(
+        form.redirect_chain[-1][0] if form.redirect_chain else link.group(1),
+        {"password1": new_password, "password2": new_password},
+    )
+    assert done.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password(new_password)
