@@ -94,10 +94,11 @@ def test_an_invited_person_creates_an_account_joins_and_must_set_up_mfa(
     membership = Membership.objects.get(user__email="invited@example.test")
     assert membership.role == Role.CLINICIAN
     assert membership.user.name == "Ivy Invited"
-    # Staff without MFA are taken to set it up before any staff page.
-    response = client.get(reverse("budgets:holder_list"))
-    assert response.status_code == 302
-    assert response["Location"] == reverse("mfa_activate_totp")
+    # Staff without MFA are taken to set it up before any other page.
+    for page in (reverse("home"), reverse("budgets:holder_list")):
+        response = client.get(page)
+        assert response.status_code == 302
+        assert response["Location"] == reverse("mfa_activate_totp")
     api = client.get(reverse("api:organisation_list"))
     assert api.status_code == 403
     assert api.headers["Content-Type"] == "application/problem+json"
