@@ -241,11 +241,15 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # One throttle per kind of caller: anonymous (by IP), person, partner application.
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "core.api.throttling.AnonRateThrottle",
+        "core.api.throttling.UserRateThrottle",
         "core.api.throttling.ApplicationRateThrottle",
     ],
+    # Proxies in front of the app that append to X-Forwarded-For (1 behind one proxy);
+    # with 0 the client's own address is used and a forged header is ignored.
+    "NUM_PROXIES": env.int("DJANGO_NUM_PROXIES", default=0),
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_THROTTLE_ANON", default="60/min"),
         "user": env("API_THROTTLE_USER", default="600/min"),
@@ -253,7 +257,7 @@ REST_FRAMEWORK = {
     },
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.ProblemAutoSchema",
     "EXCEPTION_HANDLER": "core.api.errors.problem_exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
@@ -269,24 +273,6 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {
-            "oauth2": {
-                "type": "oauth2",
-                "flows": {
-                    "clientCredentials": {
-                        "tokenUrl": "/o/token/",
-                        "scopes": {
-                            "organisation:read": "Read the caller's organisation",
-                            "members:read": "Read the organisation's members",
-                            "members:write": "Invite members to the organisation",
-                        },
-                    }
-                },
-            }
-        }
-    },
-    "SECURITY": [{"oauth2": []}],
 }
 OAUTH2_PROVIDER_APPLICATION_MODEL = "users.PartnerApplication"
 OAUTH2_PROVIDER = {

@@ -1,3 +1,5 @@
+from typing import Any
+
 from drf_spectacular.contrib.django_oauth_toolkit import DjangoOAuthToolkitScheme
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication
@@ -7,7 +9,7 @@ class SessionAuthentication(authentication.SessionAuthentication):
     """Session auth for signed-in browsers. Answers 401 (not 403) to the unauthenticated
     by offering the Bearer scheme in ``WWW-Authenticate``."""
 
-    def authenticate_header(self, request):  # type: ignore[no-untyped-def]
+    def authenticate_header(self, request: Any) -> str:
         return 'Bearer realm="api"'
 
 
@@ -17,7 +19,7 @@ class SessionAuthenticationScheme(OpenApiAuthenticationExtension):
     target_class = "core.api.authentication.SessionAuthentication"
     name = "cookieAuth"
 
-    def get_security_definition(self, auto_schema):  # type: ignore[no-untyped-def]
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
         return {"type": "apiKey", "in": "cookie", "name": "sessionid"}
 
 
@@ -27,21 +29,21 @@ class PartnerOAuth2Scheme(DjangoOAuthToolkitScheme):
 
     priority = 1  # over drf-spectacular's own extension for the same class
 
-    def get_security_requirement(self, auto_schema):  # type: ignore[no-untyped-def]
+    def get_security_requirement(self, auto_schema: Any) -> dict[str, list[str]]:
         from core.api.permissions import required_scopes
 
         return {self.name: sorted(required_scopes(auto_schema.view, auto_schema.method))}
 
-    def get_security_definition(self, auto_schema):  # type: ignore[no-untyped-def]
-        from django.conf import settings
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
         from django.urls import reverse
+        from oauth2_provider.settings import oauth2_settings
 
         return {
             "type": "oauth2",
             "flows": {
                 "clientCredentials": {
                     "tokenUrl": reverse("oauth2_provider:token"),
-                    "scopes": dict(settings.OAUTH2_PROVIDER["SCOPES"]),
+                    "scopes": dict(oauth2_settings.SCOPES),
                 }
             },
         }

@@ -36,10 +36,13 @@ def caller_for(request: Request) -> Caller:
         return cached
     token = request.auth
     if token is not None and hasattr(token, "application"):
+        application = token.application
+        # A scope taken away from the application takes effect on tokens already issued.
+        allowed = set((getattr(application, "scopes", "") or "").split())
         caller = Caller(
             user=None,
-            application=token.application,
-            scopes=frozenset(token.scope.split()),
+            application=application,
+            scopes=frozenset(getattr(token, "scope", "").split()) & allowed,
         )
     elif request.user is not None and getattr(request.user, "is_authenticated", False):
         caller = Caller(user=request.user, application=None, scopes=frozenset())

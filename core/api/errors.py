@@ -39,9 +39,7 @@ def _problem(status_code: int, title: str, detail: Any = None, **extra: Any) -> 
 
 def problem_response(*, status: int, title: str, detail: str | None = None) -> JsonResponse:
     """For errors raised outside DRF (404 handler, middleware)."""
-    return JsonResponse(
-        _problem(status, title, detail), status=status, content_type=PROBLEM_JSON
-    )
+    return JsonResponse(_problem(status, title, detail), status=status, content_type=PROBLEM_JSON)
 
 
 STATUS_TITLES = {

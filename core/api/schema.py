@@ -12,7 +12,7 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 
-from core.api.errors import STATUS_TITLES, PROBLEM_JSON
+from core.api.errors import PROBLEM_JSON, STATUS_TITLES
 
 
 @extend_schema_field(
@@ -34,11 +34,14 @@ class ProblemSerializer(serializers.Serializer):
     title = serializers.CharField()
     status = serializers.IntegerField(min_value=400, max_value=599)
     detail = serializers.CharField(required=False)
-    errors = _ErrorsField(required=False)
+    # A declared field, not Serializer.errors: the metaclass moves it into the fields.
+    errors = _ErrorsField(required=False)  # type: ignore[assignment]
 
 
 def _problem(status: int) -> OpenApiResponse:
-    return OpenApiResponse(response=ProblemSerializer, description=STATUS_TITLES.get(status, "Error"))
+    return OpenApiResponse(
+        response=ProblemSerializer, description=STATUS_TITLES.get(status, "Error")
+    )
 
 
 class ProblemAutoSchema(AutoSchema):

@@ -23,8 +23,9 @@ from core.api.caller import caller_for
 
 class _CallerRateThrottle(SimpleRateThrottle):
     def get_rate(self) -> str | None:
-        self.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
-        return super().get_rate()  # type: ignore[no-any-return]
+        rates: Any = api_settings.DEFAULT_THROTTLE_RATES
+        self.THROTTLE_RATES = rates
+        return super().get_rate()
 
 
 class AnonRateThrottle(_CallerRateThrottle):
@@ -63,4 +64,3 @@ class ApplicationRateThrottle(_CallerRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": caller.key}
 
 
-CALLER_THROTTLES = [AnonRateThrottle, UserRateThrottle, ApplicationRateThrottle]

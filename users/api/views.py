@@ -13,7 +13,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.caller import caller_for
-from core.api.defaults import APIDefaults
 from core.api.idempotency import IDEMPOTENCY_HEADER, idempotent
 from core.authz import Access
 from users import services
@@ -27,7 +26,7 @@ from users.api.serializers import (
 from users.models import Membership, Organisation, Role
 
 
-class MeView(APIDefaults, APIView):
+class MeView(APIView):
     """Who the caller is: a person (with their memberships) or a partner application."""
 
     required_scopes = ()
@@ -46,7 +45,7 @@ class MeView(APIDefaults, APIView):
                 "scopes": sorted(caller.scopes),
             }
         else:
-            user = caller.user
+            user: Any = caller.user  # permitted, so signed in
             memberships = user.memberships.select_related("organisation")
             data = {
                 "kind": "user",
@@ -62,11 +61,13 @@ class MeView(APIDefaults, APIView):
         return Response(MeSerializer(data).data)
 
 
-def _caller_organisations(request: Request) -> Any:
-    return Organisation.objects.filter(pk__in=caller_for(request).organisation_ids())
+def _caller_organisations(view: Any) -> Any:
+    if getattr(view, "swagger_fake_view", False):  # schema generation has no caller
+        return Organisation.objects.none()
+    return Organisation.objects.filter(pk__in=caller_for(view.request).organisation_ids())
 
 
-class OrganisationList(APIDefaults, generics.ListAPIView):
+class OrganisationList(generics.ListAPIView):
     """The organisations the caller belongs to (a partner application: its own)."""
 
     serializer_class = OrganisationSerializer
@@ -74,15 +75,15 @@ class OrganisationList(APIDefaults, generics.ListAPIView):
     filterset_fields = ["kind"]
 
     def get_queryset(self) -> Any:
-        return _caller_organisations(self.request)
+        return _caller_organisations(self)
 
 
-class OrganisationDetail(APIDefaults, generics.RetrieveAPIView):
+class OrganisationDetail(generics.RetrieveAPIView):
     serializer_class = OrganisationSerializer
     required_scopes = ("organisation:read",)
 
     def get_queryset(self) -> Any:
-        return _caller_organisations(self.request)
+        return _caller_organisations(self)
 
 
 class MemberFilter(filters.FilterSet):
@@ -93,7 +94,7 @@ class MemberFilter(filters.FilterSet):
         fields = ["role"]
 
 
-class MemberList(APIDefaults, generics.ListAPIView):
+class MemberList(generics.ListAPIView):
     """Members of one of the caller's organisations. POST invites someone by email
     (organisation admins, or applications with ``members:write``)."""
 
@@ -103,7 +104,7 @@ class MemberList(APIDefaults, generics.ListAPIView):
     access_by_method = {"POST": {Access.ORGANISATION_ADMIN}}
 
     def organisation(self) -> Organisation:
-        return get_object_or_404(_caller_organisations(self.request), pk=self.kwargs["pk"])
+        return get_object_or_404(_caller_organisations(self), pk=self.kwargs["pk"])
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):  # schema generation has no pk
@@ -119,13 +120,16 @@ class MemberList(APIDefaults, generics.ListAPIView):
     def post(self, request: Request, pk: int) -> Response:
         organisation = self.organisation()
         caller = caller_for(request)
-        if caller.user is not None and not organisation.memberships.filter(
-            user=caller.user, role=Role.ORGANISATION_ADMIN
-        ).exists():
+        if (
+            caller.user is not None
+            and not organisation.memberships.filter(
+                user=caller.user, role=Role.ORGANISATION_ADMIN
+            ).exists()
+        ):
             raise exceptions.PermissionDenied("Only the organisation's admins can invite members.")
         payload = InvitationInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        invited_by = caller.user or caller.application.user
+        invited_by = caller.user or getattr(caller.application, "user", None)
         if invited_by is None:
             raise exceptions.PermissionDenied(
                 "This application has no responsible user to send invitations in the name of."
@@ -134,6 +138,4 @@ class MemberList(APIDefaults, generics.ListAPIView):
         invitation = services.invitation_create(
             organisation=organisation, invited_by=invited_by, **payload.validated_data
         )
-        return Response(
-            InvitationOutputSerializer(invitation).data, status=status.HTTP_201_CREATED
-        )
+        return Response(InvitationOutputSerializer(invitation).data, status=status.HTTP_201_CREATED)
