@@ -116,7 +116,7 @@ class PartnerApplicationFactory(factory.django.DjangoModelFactory):
     organisation = factory.SubFactory(OrganisationFactory)
     user = factory.SubFactory(UserFactory)
     client_id = factory.Sequence(lambda n: f"partner-{n}")
-    client_secret = "partner-secret"  # noqa: S105
+    client_secret = "partner-secret"
     client_type = PartnerApplication.CLIENT_CONFIDENTIAL
     authorization_grant_type = PartnerApplication.GRANT_CLIENT_CREDENTIALS
     scopes = "organisation:read members:read members:write"

@@ -1,7 +1,14 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from users.models import Invitation, Membership, Organisation, PartnerApplication, Representation, User
+from users.models import (
+    Invitation,
+    Membership,
+    Organisation,
+    PartnerApplication,
+    Representation,
+    User,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -22,7 +29,9 @@ class UserAdmin(DjangoUserAdmin):
         ("Access", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
-    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "name", "password1", "password2")}),)
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("email", "name", "password1", "password2")}),
+    )
     readonly_fields = ["last_login", "date_joined"]
 
 

@@ -10,11 +10,21 @@ class PartnerOAuth2Validator(OAuth2Validator):
         return set((client.scopes or "").split())
 
     def validate_scopes(
-        self, client_id: str, scopes: list[str], client: Any, request: Any, *args: Any, **kwargs: Any
+        self,
+        client_id: str,
+        scopes: list[str],
+        client: Any,
+        request: Any,
+        *args: Any,
+        **kwargs: Any,
     ) -> bool:
-        return bool(scopes) and set(scopes) <= self._allowed(client) and super().validate_scopes(
-            client_id, scopes, client, request, *args, **kwargs
+        return (
+            bool(scopes)
+            and set(scopes) <= self._allowed(client)
+            and super().validate_scopes(client_id, scopes, client, request, *args, **kwargs)
         )
 
-    def get_default_scopes(self, client_id: str, request: Any, *args: Any, **kwargs: Any) -> list[str]:
+    def get_default_scopes(
+        self, client_id: str, request: Any, *args: Any, **kwargs: Any
+    ) -> list[str]:
         return sorted(self._allowed(request.client))

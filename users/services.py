@@ -183,9 +183,7 @@ def membership_change_role(*, membership: Membership, role: str, changed_by: Any
 @transaction.atomic
 def membership_remove(*, membership: Membership, removed_by: Any) -> None:
     """Remove someone from an organisation. Raises LastAdminError for the last admin."""
-    membership = Membership.objects.select_for_update().select_related("user").get(
-        pk=membership.pk
-    )
+    membership = Membership.objects.select_for_update().select_related("user").get(pk=membership.pk)
     if (
         membership.role == Role.ORGANISATION_ADMIN
         and _lock_organisation_admins(membership.organisation) <= 1

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from core.services import audit_record
 from users import services
 from users.forms import InvitationForm, RoleForm
-from users.models import Invitation, Membership, Organisation, Role
+from users.models import Invitation, Organisation, Role
 
 
 def _administered(request: HttpRequest, organisation_id: int) -> Organisation:
@@ -112,7 +112,9 @@ def member_remove(request: HttpRequest, organisation_id: int, membership_id: int
 
 
 @require_POST
-def invitation_revoke(request: HttpRequest, organisation_id: int, invitation_id: int) -> HttpResponse:
+def invitation_revoke(
+    request: HttpRequest, organisation_id: int, invitation_id: int
+) -> HttpResponse:
     organisation = _administered(request, organisation_id)
     invitation = get_object_or_404(organisation.invitations.all(), pk=invitation_id)
     services.invitation_revoke(invitation=invitation, revoked_by=request.user)
