@@ -62,5 +62,3 @@ class ApplicationRateThrottle(_CallerRateThrottle):
         if caller.application is None:
             return None
         return self.cache_format % {"scope": self.scope, "ident": caller.key}
-
-
