@@ -8,6 +8,7 @@ from django.forms.renderers import TemplatesSetting
 class NHSUKFormRenderer(TemplatesSetting):
     field_template_name = "forms/field.html"
 
+
 class AuditSearchForm(forms.Form):
     person = forms.CharField(
         label="Person (name of the budget holder)", required=False, max_length=200
