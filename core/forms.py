@@ -18,7 +18,6 @@ class AuditSearchForm(forms.Form):
     date_from = forms.DateField(
         label="From date",
         required=False,
-        help_text="For example, 27 3 2026 or 2026-03-27",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     date_to = forms.DateField(

@@ -38,6 +38,9 @@ class UserManager(BaseUserManager["User"]):
         return self._create(email, password, **fields)
 
 
+_TITLES = {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "professor", "sir", "dame", "rev"}
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     """Anyone who signs in. Email is the login.
 
@@ -69,7 +72,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.name
 
     def get_short_name(self) -> str:
-        return self.name.split(" ")[0] if self.name else self.email
+        """The name to greet someone by: their first name, skipping a title."""
+        words = [w for w in self.name.split() if w.rstrip(".").lower() not in _TITLES]
+        return words[0] if words else (self.name or self.email)
 
     @property
     def is_platform_admin(self) -> bool:

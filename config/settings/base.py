@@ -166,6 +166,9 @@ ACCOUNT_ADAPTER = "users.adapters.AccountAdapter"
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_MAX_EMAIL_ADDRESSES = 1
 ACCOUNT_SIGNUP_FORM_CLASS = "users.forms.SignupForm"
+ACCOUNT_FORMS = {"login": "users.account_forms.LoginForm"}
+# Sessions never outlive the browser or the idle timeout: no "remember me".
+ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Personal health budgets] "
 ACCOUNT_RATE_LIMITS: dict[str, str] | bool = {
     "login_failed": "10/m/ip,5/5m/key",

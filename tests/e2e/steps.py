@@ -60,7 +60,7 @@ def given_i_open(page: Page, path: str) -> None:
 
 
 def when_i_sign_in_with(page: Page, *, email: str, password: str) -> None:
-    page.get_by_label("Email", exact=True).fill(email)
+    page.get_by_label("Email address", exact=True).fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
 

@@ -59,7 +59,7 @@ def test_a_wrong_password_shows_an_error_summary_linked_to_the_form(page, world)
         page, "The email address and/or password you specified are not correct."
     )
     then_each_error_link_moves_focus_to_its_field(page)
-    expect(page.get_by_label("Email", exact=True)).to_have_value(world.holder_a.user.email)
+    expect(page.get_by_label("Email address", exact=True)).to_have_value(world.holder_a.user.email)
     then_the_page_is_accessible(page, "login-with-errors")
 
 

@@ -167,3 +167,20 @@ def test_a_budget_holder_may_turn_two_factor_authentication_off(
     user = with_mfa(world.holder_a.user)
     _turn_off_mfa(client_for(user))
     assert not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+def test_people_are_greeted_by_their_first_name_not_their_title() -> None:
+    from users.models import User
+
+    assert User(name="Dr Helen Marsh").get_short_name() == "Helen"
+    assert User(name="Ms. Shannon Griffiths").get_short_name() == "Shannon"
+    assert User(name="", email="a@b.test").get_short_name() == "a@b.test"
+
+
+def test_the_invite_form_says_what_is_missing_in_plain_words(world: Any, client_for: Any) -> None:
+    response = client_for(world.org_admin_x).post(
+        reverse("users:member_invite", args=[world.org_x.pk]), {}
+    )
+    html = response.content.decode()
+    assert "Enter their email address" in html
+    assert "Choose a role" in html
