@@ -39,7 +39,7 @@ def member_list(request: HttpRequest, organisation_id: int) -> HttpResponse:
 
 def member_invite(request: HttpRequest, organisation_id: int) -> HttpResponse:
     organisation = _administered(request, organisation_id)
-    form = InvitationForm(request.POST or None)
+    form = InvitationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             invitation = services.invitation_create(
@@ -63,7 +63,9 @@ def member_change(request: HttpRequest, organisation_id: int, membership_id: int
     membership = get_object_or_404(
         organisation.memberships.select_related("user"), pk=membership_id
     )
-    form = RoleForm(request.POST or None, initial={"role": membership.role})
+    form = RoleForm(
+        request.POST if request.method == "POST" else None, initial={"role": membership.role}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.membership_change_role(
