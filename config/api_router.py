@@ -1,8 +1,9 @@
 """The REST API, version 1, for partner systems and signed-in browsers."""
 
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
+from core.api.docs import api_docs
 from users.api import views as users_api
 
 app_name = "api"
@@ -20,5 +21,5 @@ urlpatterns = [
         name="organisation_members",
     ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("docs/", api_docs, name="docs"),
 ]

@@ -72,7 +72,6 @@ THIRD_PARTY_APPS = [
     "oauth2_provider",
     "django_filters",
     "drf_spectacular",
-    "drf_spectacular_sidecar",
     "django_celery_beat",
 ]
 LOCAL_APPS = [
@@ -272,8 +271,6 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
 }

@@ -52,3 +52,12 @@ def test_staff_pages_work_under_the_content_security_policy(strict_page, world):
     then_i_see_the_heading(strict_page, "Invite someone to North ICB")
     then_the_policy_was_not_broken_and_the_scripts_ran(strict_page)
     then_the_page_is_accessible(strict_page, "invite")
+
+
+def test_the_api_docs_page_lists_every_operation_under_the_policy(strict_page):
+    given_i_open(strict_page, "/api/v1/docs/")
+    then_i_see_the_heading(strict_page, "API for partner systems")
+    then_the_policy_was_not_broken_and_the_scripts_ran(strict_page)
+    headings = strict_page.locator("h3").all_inner_texts()
+    assert "POST /api/v1/organisations/{id}/members/" in headings, headings
+    then_the_page_is_accessible(strict_page, "api-docs")
