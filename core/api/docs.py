@@ -58,9 +58,7 @@ def api_operations() -> tuple[dict[str, Any], list[dict[str, Any]]]:
                             "status": status,
                             "description": response.get("description", ""),
                             "body": _ref_name(
-                                next(iter(response.get("content", {}).values()), {}).get(
-                                    "schema"
-                                )
+                                next(iter(response.get("content", {}).values()), {}).get("schema")
                             ),
                         }
                         for status, response in op.get("responses", {}).items()
