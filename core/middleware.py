@@ -58,15 +58,19 @@ _MFA_SETUP_PREFIXES = ("account_", "mfa_")
 _MFA_SETUP_NAMES = {"healthz", "core:accessibility"}
 
 
-class StaffMFARequiredMiddleware:
-    """Every staff role needs MFA: a staff user without a TOTP authenticator is taken to
-    set one up before any other page, and the API refuses their session."""
+class _ViewMiddleware:
+    """A middleware that acts in ``process_view``, once the URL has been resolved."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         return self.get_response(request)
+
+
+class StaffMFARequiredMiddleware(_ViewMiddleware):
+    """Every staff role needs MFA: a staff user without a TOTP authenticator is taken to
+    set one up before any other page, and the API refuses their session."""
 
     def process_view(
         self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: Any
@@ -103,16 +107,10 @@ def _is_drf_view(view_func: Any) -> bool:
     return isinstance(view_class, type) and issubclass(view_class, APIView)
 
 
-class AuthorizationMatrixMiddleware:
+class AuthorizationMatrixMiddleware(_ViewMiddleware):
     """Deny by default: a URL not declared in ``config/authorization.py`` answers 404;
     a declared one admits only the principals the matrix names. DRF views are checked
     by their permission class instead, which sees OAuth2 callers too."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
 
     def process_view(
         self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: Any

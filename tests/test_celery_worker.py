@@ -24,9 +24,12 @@ ROOT = Path(__file__).resolve().parent.parent
 def _database_url() -> str:
     """The test database as a URL, whether it is on TCP or the embedded server's socket."""
     db = connection.settings_dict
-    host = quote(str(db["HOST"]), safe="")
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{db['USER']}{password}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
+    password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
+    port = db["PORT"] or 5432
+    if str(db["HOST"]).startswith("/"):
+        # A Unix socket directory: django-environ passes query options to the driver.
+        return f"postgres://{db['USER']}{password}@/{db['NAME']}?host={db['HOST']}&port={port}"
+    return f"postgres://{db['USER']}{password}@{db['HOST']}:{port}/{db['NAME']}"
 
 
 @pytest.fixture

@@ -220,11 +220,15 @@ CONTENT_SECURITY_POLICY = {
 
 # Static files -------------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT: Path | None = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static" / "dist"]
+# Locally and in tests files come straight from the finders (static/dist); production
+# collects them into STATIC_ROOT with hashed names.
+STATIC_ROOT: Path | None = None
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_MIMETYPES = {".mjs": "text/javascript"}
 
