@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from core import request_context
-from core.authz import allows, request_principals, rule_for
+from core.authz import Access, allows, request_principals, rule_for
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +81,9 @@ class StaffMFARequiredMiddleware(_ViewMiddleware):
         name = _view_name(request)
         if name.startswith(_MFA_SETUP_PREFIXES) or name in _MFA_SETUP_NAMES:
             return None
-        if not user.is_staff_member or user_has_mfa(user):
+        principals = request_principals(request)
+        is_staff = Access.STAFF in principals or Access.PLATFORM_ADMIN in principals
+        if not is_staff or user_has_mfa(user):
             return None
         if is_api_request(request):
             from core.api.errors import problem_response

@@ -157,3 +157,29 @@ def test_a_password_can_be_reset_through_the_emailed_link(world: Any, client: Cl
     assert done.status_code == 302
     user.refresh_from_db()
     assert user.check_password(new_password)
+
+
+def test_the_bad_request_page_is_an_nhs_page(rf: Any) -> None:
+    from core.views import bad_request
+
+    response = bad_request(rf.get("/anything/"))
+    assert response.status_code == 400
+    assert "Sorry, there is a problem with this request" in response.content.decode()
+
+
+def test_allauth_rate_limits_failed_sign_ins_by_address(settings: Any, client: Client) -> None:
+    from django.core.cache import cache
+
+    cache.clear()
+    from config.settings import base
+
+    # The limits production runs with (the test settings turn them off elsewhere).
+    settings.ACCOUNT_RATE_LIMITS = base.ACCOUNT_RATE_LIMITS
+    assert "10/m/ip" in base.ACCOUNT_RATE_LIMITS["login_failed"]
+    url = reverse("account_login")
+    pages = [
+        client.post(url, {"login": f"nobody{i}@example.test", "password": "x"}).content.decode()
+        for i in range(11)
+    ]
+    assert all("Too many failed login attempts" not in page for page in pages[:10])
+    assert "Too many failed login attempts" in pages[-1]
