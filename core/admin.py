@@ -1,7 +1,26 @@
+from typing import Any
+
 from django.contrib import admin
-from django.http import HttpRequest
+from django.db import models
+from django.http import HttpRequest, HttpResponse
 
 from core.models import AuditEvent, Notification
+from core.services import audit_record
+
+
+class AuditedViewsAdmin(admin.ModelAdmin):
+    """An admin whose records hold personal data: opening one is an audit event."""
+
+    def audit_view(self, request: HttpRequest, obj: models.Model) -> None:
+        audit_record(actor=request.user, action="record.viewed", obj=obj, changes={"page": "admin"})
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        obj = self.get_object(request, object_id)
+        if obj is not None and request.method == "GET":
+            self.audit_view(request, obj)
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 @admin.register(AuditEvent)

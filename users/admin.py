@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
+from core.admin import AuditedViewsAdmin
 from users.models import (
     Invitation,
     Membership,
@@ -18,7 +19,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(AuditedViewsAdmin, DjangoUserAdmin):
     ordering = ["email"]
     list_display = ["email", "name", "is_staff", "is_active", "date_joined"]
     list_filter = ["is_staff", "is_active", "memberships__role"]
@@ -44,7 +45,7 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(AuditedViewsAdmin):
     list_display = ["email", "organisation", "role", "created_at", "expires_at", "accepted_at"]
     list_filter = ["role", "organisation"]
     search_fields = ["email"]
@@ -52,7 +53,7 @@ class InvitationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Representation)
-class RepresentationAdmin(admin.ModelAdmin):
+class RepresentationAdmin(AuditedViewsAdmin):
     list_display = ["representative", "holder", "kind", "starts_on", "ends_on", "authority"]
     list_filter = ["kind", "authority"]
     search_fields = ["representative__email", "representative__name", "holder__name"]
