@@ -9,6 +9,7 @@ fails at teardown.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from typing import Any
 
@@ -51,11 +52,17 @@ def _e2e_database(transactional_db: None) -> None:
     request the transactional database before ``world`` asks for ``db``."""
 
 
+def _chromium() -> str | None:
+    """Debian's chromium (CI installs it) or PHB_CHROMIUM; otherwise Playwright's own
+    build, which `make test` installs on a machine without chromium."""
+    return os.environ.get("PHB_CHROMIUM") or shutil.which("chromium")
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=os.environ.get("PHB_CHROMIUM", "/usr/bin/chromium"),
+            executable_path=_chromium(),
             args=CHROMIUM_ARGS,
         )
         yield browser
