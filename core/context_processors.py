@@ -8,9 +8,13 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from core.authz import Access, request_principals
+from core.models import Notification
+from users.models import Role
 
 
-def _navigation(request: HttpRequest, principals: frozenset[Access]) -> list[dict[str, Any]]:
+def _navigation(
+    request: HttpRequest, principals: frozenset[Access], memberships: list[Any]
+) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = [{"text": "Home", "href": reverse("home")}]
     user = request.user
     if Access.HOLDER in principals:
@@ -22,12 +26,9 @@ def _navigation(request: HttpRequest, principals: frozenset[Access]) -> list[dic
         items.append({"text": "People we support", "href": reverse("budgets:holder_list")})
     elif Access.REPRESENTATIVE in principals:
         items.append({"text": "People you act for", "href": reverse("budgets:holder_list")})
-    admin_orgs = (
-        user.memberships.filter(role="organisation_admin").select_related("organisation")
-        if Access.ORGANISATION_ADMIN in principals
-        else []
-    )
-    for membership in admin_orgs:
+    for membership in memberships:
+        if membership.role != Role.ORGANISATION_ADMIN:
+            continue
         items.append(
             {
                 "text": f"Team: {membership.organisation.name}",
@@ -45,14 +46,10 @@ def _navigation(request: HttpRequest, principals: frozenset[Access]) -> list[dic
     return items
 
 
-def role_label(request: HttpRequest) -> str:
-    user = request.user
-    if not user.is_authenticated:
-        return ""
-    roles = [m.get_role_display() for m in user.memberships.all()]
-    if user.is_platform_admin:
+def _role_label(principals: frozenset[Access], memberships: list[Any]) -> str:
+    roles = [m.get_role_display() for m in memberships]
+    if Access.PLATFORM_ADMIN in principals:
         roles.insert(0, "Platform admin")
-    principals = request_principals(request)
     if Access.HOLDER in principals:
         roles.append("Budget holder")
     if Access.REPRESENTATIVE in principals:
@@ -64,13 +61,17 @@ def layout(request: HttpRequest) -> dict[str, Any]:
     if not hasattr(request, "user"):  # e.g. an error raised before authentication
         return {"navigation": [], "role_label": "", "unread_count": 0}
     principals = request_principals(request)
-    unread = 0
-    if request.user.is_authenticated:
-        unread = request.user.notifications.filter(read_at__isnull=True).count()
+    user = request.user
+    if not user.is_authenticated:
+        return {
+            "navigation": _navigation(request, principals, []),
+            "role_label": "",
+            "unread_count": 0,
+        }
+    # One query for the memberships both the menu and the role label need.
+    memberships = list(user.memberships.select_related("organisation"))
     return {
-        "navigation": _navigation(request, principals),
-        "role_label": role_label(request),
-        "unread_count": unread,
-        "principals": principals,
-        "Access": Access,
+        "navigation": _navigation(request, principals, memberships),
+        "role_label": _role_label(principals, memberships),
+        "unread_count": Notification.objects.for_user(user).unread().count(),
     }

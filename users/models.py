@@ -225,17 +225,6 @@ class RepresentationQuerySet(models.QuerySet["Representation"]):
         today = timezone.localdate()
         return self.filter(Q(starts_on__lte=today), Q(ends_on__isnull=True) | Q(ends_on__gte=today))
 
-    def for_user(self, user: Any) -> RepresentationQuerySet:
-        """Representations the user holds, those of their own holder record, and those
-        of holders in the user's organisations."""
-        if not getattr(user, "is_authenticated", False):
-            return self.none()
-        return self.filter(
-            Q(representative=user)
-            | Q(holder__user=user)
-            | Q(holder__organisation__memberships__user=user)
-        ).distinct()
-
 
 class Representation(models.Model):
     """A user who acts for a budget holder, within a scope and for a period."""

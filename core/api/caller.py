@@ -26,7 +26,9 @@ class Caller:
         if self.application is not None:
             return [self.application.organisation_id]
         if self.user is not None:
-            return list(self.user.memberships.values_list("organisation_id", flat=True))
+            from users.models import Organisation
+
+            return list(Organisation.objects.for_user(self.user).values_list("pk", flat=True))
         return []
 
 

@@ -15,14 +15,6 @@ from rest_framework.views import exception_handler
 PROBLEM_JSON = "application/problem+json"
 
 
-class Conflict(exceptions.APIException):
-    """A state transition that is not allowed from the current state (HTTP 409)."""
-
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "This cannot be done in the record's current state."
-    default_code = "conflict"
-
-
 class UnprocessableEntity(exceptions.APIException):
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
     default_detail = "The request could not be processed."
