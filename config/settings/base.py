@@ -165,7 +165,12 @@ ACCOUNT_ADAPTER = "users.adapters.AccountAdapter"
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_MAX_EMAIL_ADDRESSES = 1
 ACCOUNT_SIGNUP_FORM_CLASS = "users.forms.SignupForm"
-ACCOUNT_FORMS = {"login": "users.account_forms.LoginForm"}
+ACCOUNT_FORMS = {
+    "login": "users.account_forms.LoginForm",
+    "reset_password_from_key": "users.account_forms.ResetPasswordKeyForm",
+    "change_password": "users.account_forms.ChangePasswordForm",
+    "set_password": "users.account_forms.SetPasswordForm",
+}
 # Sessions never outlive the browser or the idle timeout: no "remember me".
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Personal health budgets] "
