@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
-.PHONY: run test install assets lint typecheck pytest totp demo-data clean-data browser
+.PHONY: run test install assets lint typecheck pytest totp demo-data clean-data browser bench
 
 run: install assets ## Set up and run web, worker and beat with demo data
 	$(PY) manage.py run_platform
@@ -57,3 +57,8 @@ demo-data:
 
 clean-data: ## Delete the embedded Postgres and Redis data
 	rm -rf .data
+
+# Not part of `make test`: a million budgets take a while. BENCH_BUDGETS=10000 for a quick
+# run; it uses (and empties) its own database, never the one `make run` uses.
+bench: install ## Benchmark the allocation job and the spend path (results in bench/results.txt)
+	$(PY) bench/ledger_bench.py

@@ -1,9 +1,4 @@
-from django.urls import path
-
-from budgets import views
+from budgets.views import finance, holders, money, setup
 
 app_name = "budgets"
-urlpatterns = [
-    path("people/", views.holder_list, name="holder_list"),
-    path("people/<int:pk>/", views.holder_detail, name="holder_detail"),
-]
+urlpatterns = holders.urlpatterns + money.urlpatterns + setup.urlpatterns + finance.urlpatterns

@@ -3,6 +3,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
+from budgets.api import views as budgets_api
 from core.api.docs import api_docs
 from users.api import views as users_api
 
@@ -19,6 +20,22 @@ urlpatterns = [
         "organisations/<int:pk>/members/",
         users_api.MemberList.as_view(),
         name="organisation_members",
+    ),
+    path("holders/", budgets_api.HolderList.as_view(), name="holder_list"),
+    path("holders/<int:pk>/", budgets_api.HolderDetail.as_view(), name="holder_detail"),
+    path("budgets/", budgets_api.BudgetList.as_view(), name="budget_list"),
+    path("budgets/<int:pk>/", budgets_api.BudgetDetail.as_view(), name="budget_detail"),
+    path(
+        "budgets/<int:pk>/transactions/",
+        budgets_api.TransactionList.as_view(),
+        name="transaction_list",
+    ),
+    path("budgets/<int:pk>/spends/", budgets_api.SpendCreate.as_view(), name="spend_create"),
+    path("allocation-runs/", budgets_api.AllocationRunList.as_view(), name="allocation_run_list"),
+    path(
+        "allocation-runs/<int:pk>/",
+        budgets_api.AllocationRunDetail.as_view(),
+        name="allocation_run_detail",
     ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", api_docs, name="docs"),

@@ -17,6 +17,14 @@ STAFF = frozenset({A.STAFF})
 AUDITORS = frozenset({A.COMMISSIONER, A.ORGANISATION_ADMIN, A.PLATFORM_ADMIN})
 ORG_ADMINS = frozenset({A.ORGANISATION_ADMIN})
 HOLDER_RECORDS = frozenset({A.HOLDER, A.REPRESENTATIVE, A.STAFF})
+HOLDER_SIDE = frozenset({A.HOLDER, A.REPRESENTATIVE})
+BUDGET_MANAGERS = frozenset({A.COMMISSIONER, A.FINANCE_OFFICER})
+FINANCE = frozenset({A.FINANCE_OFFICER})
+COMMISSIONERS = frozenset({A.COMMISSIONER})
+HOLDER_STAFF = frozenset(
+    {A.CARE_COORDINATOR, A.SUPPORT_PLANNER, A.CLINICIAN, A.COMMISSIONER, A.FINANCE_OFFICER}
+)
+PARTNERS = frozenset({A.STAFF, A.APPLICATION})
 
 MATRIX: dict[str, frozenset[A]] = {
     # Pages for everyone
@@ -60,14 +68,57 @@ MATRIX: dict[str, frozenset[A]] = {
     "users:member_remove": ORG_ADMINS,
     "users:invitation_revoke": ORG_ADMINS,
     "users:invitation_accept": PUBLIC,  # the token is the key; accepting needs sign-in
-    # Budget holders' records
+    # Budget holders' records (finding and opening them: budgets/views/holders.py)
     "budgets:holder_list": HOLDER_RECORDS,
+    "budgets:holder_create": HOLDER_STAFF,
     "budgets:holder_detail": HOLDER_RECORDS,
+    # Money as holders and representatives see it (budgets/views/money.py); staff of
+    # the holder's organisations and third-party managers see the same pages.
+    "budgets:budget_detail": HOLDER_RECORDS,
+    "budgets:budget_ledger": HOLDER_RECORDS,
+    "budgets:spend_list": HOLDER_RECORDS,
+    "budgets:spend_create": HOLDER_RECORDS,
+    "budgets:spend_detail": HOLDER_RECORDS,
+    "budgets:spend_receipt": HOLDER_RECORDS,
+    "budgets:spend_refund": HOLDER_RECORDS,
+    "budgets:spend_query_answer": HOLDER_RECORDS,
+    "budgets:notice_list": HOLDER_SIDE,
+    "budgets:recovery_detail": HOLDER_RECORDS,
+    "budgets:recovery_reconsider": HOLDER_SIDE,
+    # Setting budgets up (budgets/views/setup.py)
+    "budgets:budget_create": BUDGET_MANAGERS,
+    "budgets:budget_transition": BUDGET_MANAGERS,
+    "budgets:contribution_add": BUDGET_MANAGERS,
+    "budgets:contribution_change": BUDGET_MANAGERS,
+    "budgets:ras_assess": HOLDER_STAFF,
+    "budgets:ras_assessment_detail": HOLDER_RECORDS,
+    "budgets:ras_override": COMMISSIONERS,
+    # Finance and monitoring (budgets/views/finance.py)
+    "budgets:flag_list": HOLDER_STAFF,
+    "budgets:flag_move": HOLDER_STAFF,
+    "budgets:allocation_run_list": BUDGET_MANAGERS,
+    "budgets:allocation_run_detail": BUDGET_MANAGERS,
+    "budgets:allocation_run_now": FINANCE,
+    "budgets:spend_verify": FINANCE,
+    "budgets:spend_query": FINANCE,
+    "budgets:transaction_correct": FINANCE,
+    "budgets:recovery_list": BUDGET_MANAGERS,
+    "budgets:recovery_propose": FINANCE,
+    "budgets:recovery_decide": FINANCE,
+    "budgets:reconciliation_list": BUDGET_MANAGERS,
     # REST API
     "api:me": frozenset({A.SIGNED_IN, A.APPLICATION}),
     "api:organisation_list": frozenset({A.STAFF, A.APPLICATION}),
     "api:organisation_detail": frozenset({A.STAFF, A.APPLICATION}),
     "api:organisation_members": frozenset({A.STAFF, A.APPLICATION}),
+    "api:holder_list": PARTNERS,
+    "api:holder_detail": PARTNERS,
+    "api:budget_list": PARTNERS,
+    "api:budget_detail": PARTNERS,
+    "api:transaction_list": PARTNERS,
+    "api:spend_create": PARTNERS,
+    "api:allocation_run_list": PARTNERS,
+    "api:allocation_run_detail": PARTNERS,
     "api:schema": PUBLIC,
     "api:docs": PUBLIC,
     "oauth2_provider:token": PUBLIC,
@@ -75,7 +126,9 @@ MATRIX: dict[str, frozenset[A]] = {
     "oauth2_provider:introspect": PUBLIC,
     # Django admin: platform administrators (its own login redirects to ours)
     "admin:login": PUBLIC,
-    "admin:*": frozenset({A.PLATFORM_ADMIN}),
+    # Commissioners and finance officers get the budgets screens, scoped to their
+    # organisations; everything else in the admin stays platform admins' own.
+    "admin:*": frozenset({A.PLATFORM_ADMIN, A.COMMISSIONER, A.FINANCE_OFFICER}),
     # Debug-only component gallery
     "styleguide": PUBLIC,
 }

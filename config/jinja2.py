@@ -10,6 +10,8 @@ from django.urls import reverse
 from django.utils.formats import date_format
 from jinja2 import ChainableUndefined, ChoiceLoader, Environment, PackageLoader
 
+from budgets.ledger import format_pence
+
 
 def url(viewname: str, *args: Any, **kwargs: Any) -> str:
     return reverse(viewname, args=args or None, kwargs=kwargs or None)
@@ -54,6 +56,7 @@ def environment(**options: Any) -> Environment:
             "naturaltime": naturaltime,
             "nhsuk_choice": nhsuk_choice,
             "reject_keys": reject_keys,
+            "pounds": format_pence,
         }
     )
     return env

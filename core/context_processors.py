@@ -18,14 +18,38 @@ def _navigation(
     items: list[dict[str, Any]] = [{"text": "Home", "href": reverse("home")}]
     user = request.user
     if Access.HOLDER in principals:
-        holder_id = user.budget_holder.pk
+        holder = user.budget_holder
+        budget_id = (
+            holder.budgets.exclude(state="closed")
+            .order_by("-period_start")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if budget_id:
+            items.append(
+                {"text": "Your budget", "href": reverse("budgets:budget_detail", args=[budget_id])}
+            )
+            items.append(
+                {"text": "Your spending", "href": reverse("budgets:spend_list", args=[budget_id])}
+            )
         items.append(
-            {"text": "Your record", "href": reverse("budgets:holder_detail", args=[holder_id])}
+            {"text": "Your record", "href": reverse("budgets:holder_detail", args=[holder.pk])}
         )
     if Access.STAFF in principals:
         items.append({"text": "People we support", "href": reverse("budgets:holder_list")})
     elif Access.REPRESENTATIVE in principals:
         items.append({"text": "People you act for", "href": reverse("budgets:holder_list")})
+    if principals & {
+        Access.CARE_COORDINATOR,
+        Access.SUPPORT_PLANNER,
+        Access.CLINICIAN,
+        Access.COMMISSIONER,
+        Access.FINANCE_OFFICER,
+    }:
+        items.append({"text": "Flags", "href": reverse("budgets:flag_list")})
+    if principals & {Access.COMMISSIONER, Access.FINANCE_OFFICER}:
+        items.append({"text": "Payments in", "href": reverse("budgets:allocation_run_list")})
+        items.append({"text": "Recoveries", "href": reverse("budgets:recovery_list")})
     for membership in memberships:
         if membership.role != Role.ORGANISATION_ADMIN:
             continue
@@ -37,7 +61,7 @@ def _navigation(
         )
     if principals & {Access.COMMISSIONER, Access.ORGANISATION_ADMIN, Access.PLATFORM_ADMIN}:
         items.append({"text": "Audit log", "href": reverse("core:audit_search")})
-    if Access.PLATFORM_ADMIN in principals:
+    if principals & {Access.PLATFORM_ADMIN, Access.COMMISSIONER, Access.FINANCE_OFFICER}:
         items.append({"text": "Admin", "href": reverse("admin:index")})
     if Access.SIGNED_IN in principals:
         items.append({"text": "Notifications", "href": reverse("core:notification_list")})

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
+from budgets.demo import HOLDER_DETAILS, load_budget_demo
 from budgets.models import BudgetHolder
 from users.models import Membership, Organisation, PartnerApplication, Representation, Role, User
 
@@ -33,6 +34,7 @@ ORGANISATIONS = [
     ("Bright Days Personal Assistants Co-operative", Organisation.Kind.PROVIDER, ""),
     ("Riverside Shared Lives", Organisation.Kind.PROVIDER, ""),
     ("Growing Together Community Gardens CIC", Organisation.Kind.PROVIDER, ""),
+    ("Independent Living Budget Support", Organisation.Kind.BUDGET_MANAGER, ""),
 ]
 
 # (email, name, organisation name, role)
@@ -118,8 +120,18 @@ def load_demo_data() -> list[DemoLogin]:
     holders = []
     for email, name in HOLDERS:
         user = _user(email, name, password) if email else None
+        number, born, postcode, route, integrated = HOLDER_DETAILS[name]
         holder, _ = BudgetHolder.objects.get_or_create(
-            name=name, defaults={"user": user, "organisation": icb}
+            nhs_number=number,
+            defaults={
+                "name": name,
+                "user": user,
+                "organisation": icb,
+                "council": organisations["Example Borough Council"] if integrated else None,
+                "date_of_birth": born,
+                "postcode": postcode,
+                "eligibility_route": route,
+            },
         )
         holders.append(holder)
         if email:
@@ -141,6 +153,17 @@ def load_demo_data() -> list[DemoLogin]:
             recorded_by=coordinator,
         )
     logins.append(DemoLogin(f"Representative (parent of {child.name})", rep_email, False))
+
+    load_budget_demo(
+        icb=icb,
+        council=organisations["Example Borough Council"],
+        manager_org=organisations["Independent Living Budget Support"],
+        users={
+            "commissioner": User.objects.get(email="commissioner@demo.phb.test"),
+            "finance": User.objects.get(email="finance@demo.phb.test"),
+            "council_commissioner": User.objects.get(email="council-commissioner@demo.phb.test"),
+        },
+    )
 
     if not PartnerApplication.objects.filter(client_id=DEMO_API_CLIENT_ID).exists():
         PartnerApplication.objects.create(

@@ -30,8 +30,10 @@ def home(request: HttpRequest) -> HttpResponse:
 
     principals = request_principals(request)
     user = request.user
+    holder = BudgetHolder.objects.filter(user=user).first()
     context: dict[str, Any] = {
-        "holder": BudgetHolder.objects.filter(user=user).first(),
+        "holder": holder,
+        "budget": _current_budget(holder),
         "represented": Representation.objects.current()
         .filter(representative=user)
         .select_related("holder"),
@@ -41,6 +43,25 @@ def home(request: HttpRequest) -> HttpResponse:
         "unread": Notification.objects.for_user(user).unread()[:3],
     }
     return render(request, "core/home.html", context)
+
+
+def _current_budget(holder: Any) -> Any:
+    """The budget a holder most likely means: the active one, else the latest."""
+    if holder is None:
+        return None
+    from django.db.models import Case, IntegerField, Sum, Value, When
+
+    return (
+        holder.budgets.exclude(state="closed")
+        .annotate(
+            balance_pence=Sum("accounts__balance_pence", default=0),
+            active_first=Case(
+                When(state="active", then=Value(0)), default=Value(1), output_field=IntegerField()
+            ),
+        )
+        .order_by("active_first", "-period_start")
+        .first()
+    )
 
 
 def accessibility(request: HttpRequest) -> HttpResponse:

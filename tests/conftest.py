@@ -8,12 +8,15 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from budgets.models import SpendCategory
+from budgets.services import spend_record
 from tests.factories import (
     BudgetHolderFactory,
     MembershipFactory,
     OrganisationFactory,
     RepresentationFactory,
     UserFactory,
+    make_budget,
     with_mfa,
 )
 from users.models import Organisation, Role
@@ -26,6 +29,8 @@ class World:
     provider_org: Any
     holder_a: Any  # BudgetHolder with an account, served by org X
     holder_b: Any  # BudgetHolder with an account, served by org Y
+    budget_a: Any  # holder A's active budget, funded by org X, £500 paid in, one spend
+    budget_b: Any  # holder B's active budget, funded by org Y, £500 paid in, one spend
     representative: Any  # represents holder A
     staff_x: Any  # care coordinator at X
     staff_y: Any  # care coordinator at Y
@@ -66,12 +71,26 @@ def world(db: Any) -> World:
     staff_x = _staff(org_x, Role.CARE_COORDINATOR)
     representative = RepresentationFactory(holder=holder_a, recorded_by=staff_x).representative
     admin = with_mfa(UserFactory(is_staff=True, is_superuser=True))
+    budget_a = make_budget(holder_a, paid_in_pence=500_00)
+    budget_b = make_budget(holder_b, paid_in_pence=500_00)
+    for budget in (budget_a, budget_b):
+        spend_record(
+            budget=budget,
+            payee="Personal assistant wages",
+            spent_on=budget.period_start,
+            amount_pence=120_00,
+            category=SpendCategory.PERSONAL_ASSISTANT,
+            recorded_by=budget.holder.user,
+            idempotency_key=f"world-{budget.pk}",
+        )
     return World(
         org_x=org_x,
         org_y=org_y,
         provider_org=provider_org,
         holder_a=holder_a,
         holder_b=holder_b,
+        budget_a=budget_a,
+        budget_b=budget_b,
         representative=representative,
         staff_x=staff_x,
         staff_y=_staff(org_y, Role.CARE_COORDINATOR),

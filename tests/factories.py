@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 import datetime
+import itertools
+import uuid
 
 import factory
+import nhs_number
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
+from django.db import transaction
 from django.utils import timezone
 
-from budgets.models import BudgetHolder
+from budgets.ledger import Leg, funder_account, post
+from budgets.models import (
+    Budget,
+    BudgetHolder,
+    EligibilityRoute,
+    FundingContribution,
+    FundingStream,
+    LedgerAccount,
+    LedgerTransaction,
+    ManagementOption,
+)
 from core.models import Notification
 from users.models import (
     Invitation,
@@ -65,13 +79,124 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     role = Role.CARE_COORDINATOR
 
 
+_nhs_serial = itertools.count(100_000)
+
+
+def next_test_nhs_number() -> str:
+    """Unique per test session (skipping serials that have no valid check digit)."""
+    while True:
+        serial = next(_nhs_serial)
+        stem = f"999{serial:06d}"
+        check = nhs_number.calculate_checksum(stem)
+        if check != 10:
+            return f"{stem}{check}"
+
+
 class BudgetHolderFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = BudgetHolder
 
+    nhs_number = factory.LazyFunction(next_test_nhs_number)
     name = factory.Faker("name", locale="en_GB")
+    date_of_birth = datetime.date(1980, 5, 17)
+    postcode = "LS1 4AP"
+    eligibility_route = EligibilityRoute.CHC
     user = factory.SubFactory(UserFactory)
     organisation = factory.SubFactory(OrganisationFactory)
+
+
+def make_budget(
+    holder: BudgetHolder,
+    *,
+    funder: Organisation | None = None,
+    stream: str = FundingStream.NHS_CHC,
+    yearly_pence: int = 13_000_00,
+    state: str = Budget.State.ACTIVE,
+    period_start: datetime.date | None = None,
+    paid_in_pence: int = 0,
+    overdraft_pence: int = 0,
+    management_option: str = ManagementOption.NOTIONAL,
+    managed_by: Organisation | None = None,
+    created_by: User | None = None,
+) -> Budget:
+    """A budget with one funding contribution, its ledger accounts, and (optionally) a
+    payment in already posted through the real ledger."""
+    start = period_start or timezone.localdate().replace(day=1)
+    budget = Budget.objects.create(
+        holder=holder,
+        period_start=start,
+        period_end=start.replace(year=start.year + 1) - datetime.timedelta(days=1),
+        state=state,
+        created_by=created_by or UserFactory(),
+    )
+    add_contribution(
+        budget,
+        funder=funder or holder.organisation,
+        stream=stream,
+        yearly_pence=yearly_pence,
+        paid_in_pence=paid_in_pence,
+        overdraft_pence=overdraft_pence,
+        management_option=management_option,
+        managed_by=managed_by,
+    )
+    return budget
+
+
+def add_contribution(
+    budget: Budget,
+    *,
+    funder: Organisation,
+    stream: str,
+    yearly_pence: int,
+    paid_in_pence: int = 0,
+    overdraft_pence: int = 0,
+    management_option: str = ManagementOption.NOTIONAL,
+    managed_by: Organisation | None = None,
+) -> FundingContribution:
+    contribution = FundingContribution.objects.create(
+        budget=budget,
+        funder=funder,
+        stream=stream,
+        yearly_pence=yearly_pence,
+        management_option=management_option,
+        managed_by=managed_by,
+    )
+    LedgerAccount.objects.create(
+        kind=LedgerAccount.Kind.BUDGET,
+        name=str(contribution),
+        contribution=contribution,
+        budget=budget,
+        overdraft_pence=overdraft_pence,
+    )
+    funder_account(organisation=funder, stream=stream)
+    if paid_in_pence:
+        pay_in(contribution, paid_in_pence)
+    return contribution
+
+
+def pay_in(
+    contribution: FundingContribution, pence: int, *, due_on: datetime.date | None = None
+) -> LedgerTransaction:
+    """Post a payment in from the funder, as the allocation job would."""
+    earlier = LedgerTransaction.objects.filter(
+        contribution=contribution, kind=LedgerTransaction.Kind.ALLOCATION
+    ).count()
+    due = due_on or contribution.budget.period_start + datetime.timedelta(days=28 * earlier)
+    funder = funder_account(organisation=contribution.funder, stream=contribution.stream)
+    with transaction.atomic():
+        posted = post(
+            kind=LedgerTransaction.Kind.ALLOCATION,
+            idempotency_key=f"test-allocation:{contribution.pk}:{due}:{uuid.uuid4().hex}",
+            legs=[
+                Leg(contribution.account.pk, pence),
+                Leg(funder.pk, -pence),
+            ],
+            occurred_on=due,
+            due_on=due,
+            budget=contribution.budget,
+            contribution=contribution,
+        )
+    return posted
 
 
 class RepresentationFactory(factory.django.DjangoModelFactory):

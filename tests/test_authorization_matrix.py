@@ -12,30 +12,16 @@ of user may use it) and from the sample record below (whose record it is):
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from core.authz import allows, principals_for_user, rule_for
+from tests import matrix_samples
 from tests.conftest import World
 from tests.factories import InvitationFactory, MembershipFactory, NotificationFactory
-
-
-@dataclass
-class Sample:
-    """How to call one URL: its arguments, and who may see the record it names."""
-
-    kwargs: Callable[[World], dict[str, Any]] = lambda w: {}
-    # Names of users (World.users()) whose record this is; None means not record-scoped.
-    owners: Callable[[World], set[str]] | None = None
-    ok: set[int] = field(default_factory=lambda: {200})
-    method: str = "get"
-
-
-ORG_X_STAFF = {"staff_x", "commissioner", "finance_officer", "org_admin_x"}
+from tests.matrix_samples import ORG_X_STAFF, Sample
 
 SAMPLES: dict[str, Sample] = {
     "budgets:holder_detail": Sample(
@@ -115,6 +101,7 @@ SAMPLES: dict[str, Sample] = {
     "admin:login": Sample(ok={302}),
     "healthz": Sample(ok={200, 503}),
 }
+SAMPLES.update(matrix_samples.collected())
 
 
 def all_url_names() -> list[tuple[str, URLPattern]]:
@@ -180,33 +167,63 @@ def test_each_kind_of_user_gets_the_answer_the_matrix_declares(
     assert not failures, f"{name} ({path}):\n" + "\n".join(failures)
 
 
-def test_admin_is_only_for_platform_admins(world: World, client_for: Any) -> None:
-    """Every admin page without arguments: platform admins get it; everyone else is
-    sent to sign in (anonymous) or refused."""
+def test_admin_is_for_platform_admins_and_its_budgets_screens_for_budget_managers(
+    world: World, client_for: Any
+) -> None:
+    """Every admin page without arguments: platform admins get it; commissioners and
+    finance officers get the site index and the budgets screens (adding only where
+    their role may) and are refused every other app's; everyone else is sent to sign
+    in (anonymous) or refused."""
     names = [
         (name, p)
         for name, p in all_url_names()
         if name.startswith("admin:") and not p.pattern.regex.groupindex and name != "admin:login"
     ]
     assert len(names) > 10
+    budget_managers = {"commissioner", "finance_officer"}
+    # Commissioners configure their organisation's thresholds and RAS questionnaires;
+    # nobody adds money records (ledger, spends, budgets) through the admin.
+    addable_by = {
+        "admin:budgets_budgetsettings_add": {"commissioner"},
+        "admin:budgets_rasquestionnaire_add": {"commissioner"},
+    }
+    checked_budgets_screens = 0
     for name, _ in names:
         path = reverse(name)
         for user_key, user in world.users().items():
             response = client_for(user).get(path)
+            status = response.status_code
             if user_key == "platform_admin":
                 # admin:logout only accepts POST; autocomplete refuses a query without
                 # its parameters even to an admin.
-                # Some admins (audit events, axes) refuse adding records by hand.
+                # Some admins (audit events, axes, the ledger) refuse adding records.
                 refuses = name == "admin:autocomplete" or name.endswith("_add")
                 allowed = {200, 302, 405} | ({403} if refuses else set())
-                assert response.status_code in allowed, (name, response.status_code)
-                if response.status_code == 302:
+                assert status in allowed, (name, status)
+                if status == 302:
                     assert "login" not in response["Location"], name
+            elif user_key in budget_managers:
+                if name.startswith("admin:budgets_") and name.endswith("_changelist"):
+                    expected = 200
+                    checked_budgets_screens += 1
+                elif name.startswith("admin:budgets_") and name.endswith("_add"):
+                    expected = 200 if user_key in addable_by.get(name, set()) else 403
+                elif name in {"admin:index", "admin:jsi18n"}:
+                    expected = 200
+                elif name == "admin:logout":
+                    expected = 405  # POST only
+                elif name == "admin:password_change":
+                    expected = 302  # to the account page everyone uses
+                else:
+                    # Other apps' screens and autocomplete without a budgets field.
+                    expected = 403
+                assert status == expected, (name, user_key, status)
             elif user is None:
-                assert response.status_code == 302, (name, user_key)
+                assert status == 302, (name, user_key)
                 assert response["Location"].startswith(reverse("account_login")), name
             else:
-                assert response.status_code == 403, (name, user_key, response.status_code)
+                assert status == 403, (name, user_key, status)
+    assert checked_budgets_screens >= 2 * 15
 
 
 def test_a_url_missing_from_the_matrix_is_refused(

@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -231,9 +232,20 @@ STATICFILES_DIRS = [BASE_DIR / "static" / "dist"]
 STATIC_ROOT: Path | None = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Uploaded receipts are personal data: they live outside any served folder (no MEDIA_URL)
+# and reach people only through a view that checks who is asking.
+PRIVATE_MEDIA_ROOT = Path(
+    env("PHB_PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / ".data" / "private"))
+)
+RECEIPT_MAX_BYTES = env.int("PHB_RECEIPT_MAX_BYTES", default=10 * 1024 * 1024)
+RECEIPTS_STORAGE = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": PRIVATE_MEDIA_ROOT / "receipts", "base_url": None},
+}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "receipts": RECEIPTS_STORAGE,
 }
 WHITENOISE_MIMETYPES = {".mjs": "text/javascript"}
 
@@ -289,6 +301,10 @@ OAUTH2_PROVIDER = {
         "organisation:read": "Read the caller's organisation",
         "members:read": "Read the organisation's members",
         "members:write": "Invite members to the organisation",
+        "holders:read": "Read the personal details of the organisation's budget holders",
+        "budgets:read": "Read budgets, their funding and ledger transactions",
+        "spending:write": "Record spending on budgets the organisation manages",
+        "allocation:read": "Read allocation runs (platform-wide)",
     },
     "DEFAULT_SCOPES": ["organisation:read"],
     "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
@@ -339,6 +355,20 @@ CELERY_BEAT_SCHEDULE = {
     "expired-records-clear": {
         "task": "core.tasks.expired_records_clear",
         "schedule": 60.0 * 60,
+    },
+    # Money jobs run in the small hours, in this order: payments first, then the
+    # sweep sees the new balances, then reconciliation checks the night's work.
+    "budgets-allocation-run": {
+        "task": "budgets.tasks.allocation_run_task",
+        "schedule": crontab(hour=2, minute=0),
+    },
+    "budgets-monitoring-sweep": {
+        "task": "budgets.tasks.monitoring_sweep_task",
+        "schedule": crontab(hour=3, minute=0),
+    },
+    "budgets-reconciliation": {
+        "task": "budgets.tasks.reconciliation_task",
+        "schedule": crontab(hour=4, minute=0),
     },
 }
 

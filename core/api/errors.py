@@ -12,6 +12,8 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
 
+from core.exceptions import Conflict
+
 PROBLEM_JSON = "application/problem+json"
 
 
@@ -19,6 +21,12 @@ class UnprocessableEntity(exceptions.APIException):
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
     default_detail = "The request could not be processed."
     default_code = "unprocessable"
+
+
+class ConflictError(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The record is not in a state that allows this."
+    default_code = "conflict"
 
 
 def _problem(status_code: int, title: str, detail: Any = None, **extra: Any) -> dict[str, Any]:
@@ -73,6 +81,8 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, DjangoValidationError):
         exc = validation_error(exc)
+    elif isinstance(exc, Conflict):
+        exc = ConflictError(exc.message)
     response = exception_handler(exc, context)
     if response is None:
         return None

@@ -1,0 +1,1 @@
+"""Forms for budgets pages, one module per audience, matching budgets/views/."""

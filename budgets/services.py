@@ -1,0 +1,922 @@
+"""Every write to holders, budgets, funding, spending, flags and recoveries. Each
+function is one transaction, locks what it changes, checks who is asking, and writes its
+audit event. Money moves only through ``budgets.ledger.post`` (and the allocation SQL).
+
+Errors: ``ValidationError`` for bad input (nothing changes), ``PermissionDenied`` for a
+caller without the right, ``Conflict`` (409) for a wrong state or too little money."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from typing import Any
+
+import filetype
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+
+from budgets import ledger
+from budgets.ledger import Leg, format_pence
+from budgets.models import (
+    Budget,
+    BudgetHolder,
+    BudgetNotice,
+    FundingContribution,
+    LedgerAccount,
+    LedgerTransaction,
+    MonitoringFlag,
+    Spend,
+    SpendCategory,
+    SpendQuery,
+    SurplusRecovery,
+)
+from budgets.permissions import (
+    can_create_holder,
+    can_manage_budget,
+    can_manage_money,
+    is_finance_for,
+    is_staff_for,
+)
+from core.exceptions import Conflict
+from core.services import audit_record, notification_send
+from users.models import Organisation
+
+RECEIPT_TYPES = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+
+
+def _money(
+    value: Any, field: str, *, allow_zero: bool = False, cap: int = ledger.MAX_MOVEMENT_PENCE
+) -> int:
+    """Amounts are whole pence. Refuse floats, fractions of a penny, and absurd sizes."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError({field: "Enter the amount in whole pence."})
+    if value < 0 or (value == 0 and not allow_zero):
+        raise ValidationError({field: "The amount must be more than £0.00."})
+    if value > cap:
+        raise ValidationError({field: f"The amount must be {format_pence(cap)} or less."})
+    return value
+
+
+def _holder_people(holder: BudgetHolder) -> list[Any]:
+    """Who hears about the holder's money: the holder and representatives who can see."""
+    people = [holder.user] if holder.user_id else []
+    people += [
+        r.representative for r in holder.representations.current().select_related("representative")
+    ]
+    return people
+
+
+def _notify_holder(holder: BudgetHolder, *, subject: str, body: str, link: str) -> None:
+    for person in _holder_people(holder):
+        notification_send(user=person, subject=subject, body=body, link=link)
+
+
+# Holders ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def holder_create(
+    *,
+    created_by: Any,
+    nhs_number: str,
+    name: str,
+    date_of_birth: datetime.date,
+    postcode: str,
+    organisation: Organisation,
+    eligibility_route: str,
+    council: Organisation | None = None,
+    user: Any = None,
+) -> BudgetHolder:
+    """Open a holder's record. Raises PermissionDenied unless the creator works for the
+    responsible ICB or council; ValidationError for a bad NHS number, postcode or date,
+    or an NHS number already on the platform."""
+    if not (
+        can_create_holder(created_by, organisation)
+        or (council and can_create_holder(created_by, council))
+    ):
+        raise PermissionDenied
+    if organisation.kind != Organisation.Kind.ICB:
+        raise ValidationError({"organisation": "Choose the integrated care board responsible."})
+    if council is not None and council.kind != Organisation.Kind.LOCAL_AUTHORITY:
+        raise ValidationError({"council": "Choose a council (local authority)."})
+    holder = BudgetHolder(
+        nhs_number=nhs_number,
+        name=name.strip(),
+        date_of_birth=date_of_birth,
+        postcode=postcode,
+        organisation=organisation,
+        council=council,
+        eligibility_route=eligibility_route,
+        user=user,
+    )
+    holder.full_clean()
+    holder.save()
+    audit_record(
+        actor=created_by,
+        action="holder.created",
+        obj=holder,
+        organisation=organisation,
+        person=holder,
+        changes={"eligibility_route": eligibility_route},
+    )
+    return holder
+
+
+# Budgets and funding ------------------------------------------------------------------
+
+
+@transaction.atomic
+def budget_create(
+    *,
+    holder: BudgetHolder,
+    period_start: datetime.date,
+    period_end: datetime.date,
+    created_by: Any,
+    payment_schedule: str = "four_weekly",
+    indicative_assessment: Any = None,
+) -> Budget:
+    """Start an indicative budget for a year. Raises PermissionDenied unless the
+    creator is a commissioner or finance officer for the holder."""
+    if not can_manage_budget(created_by, holder):
+        raise PermissionDenied
+    if period_end <= period_start:
+        raise ValidationError({"period_end": "The end must be after the start."})
+    if (period_end - period_start).days > 366:
+        raise ValidationError({"period_end": "A budget covers one year at most."})
+    if indicative_assessment is not None and indicative_assessment.holder_id != holder.pk:
+        raise ValidationError({"indicative_assessment": "That assessment is for someone else."})
+    budget = Budget(
+        holder=holder,
+        period_start=period_start,
+        period_end=period_end,
+        payment_schedule=payment_schedule,
+        created_by=created_by,
+        indicative_assessment=indicative_assessment,
+        indicative_pence=indicative_assessment.indicative_pence if indicative_assessment else None,
+    )
+    budget.full_clean()
+    budget.save()
+    audit_record(
+        actor=created_by,
+        action="budget.created",
+        obj=budget,
+        organisation=holder.organisation,
+        person=holder,
+        changes={
+            "period": [str(period_start), str(period_end)],
+            "indicative_pence": budget.indicative_pence,
+            "assessment": indicative_assessment.pk if indicative_assessment else None,
+        },
+    )
+    return budget
+
+
+@transaction.atomic
+def contribution_add(
+    *,
+    budget: Budget,
+    funder: Organisation,
+    stream: str,
+    yearly_pence: int,
+    added_by: Any,
+    management_option: str = "notional",
+    managed_by: Organisation | None = None,
+) -> FundingContribution:
+    """Add a funder's share, with its own ledger account. Only before the budget is
+    closed; a closed budget takes no new money."""
+    budget = Budget.objects.select_for_update().select_related("holder").get(pk=budget.pk)
+    if not can_manage_budget(added_by, budget.holder):
+        raise PermissionDenied
+    if budget.state == Budget.State.CLOSED:
+        raise Conflict("This budget is closed.")
+    if funder.kind not in (Organisation.Kind.ICB, Organisation.Kind.LOCAL_AUTHORITY):
+        raise ValidationError({"funder": "A funder is an ICB or a council."})
+    contribution = FundingContribution(
+        budget=budget,
+        funder=funder,
+        stream=stream,
+        yearly_pence=_money(yearly_pence, "yearly_pence", cap=ledger.MAX_YEARLY_PENCE),
+        management_option=management_option,
+        managed_by=managed_by,
+    )
+    contribution.full_clean()
+    contribution.save()
+    LedgerAccount.objects.create(
+        kind=LedgerAccount.Kind.BUDGET,
+        name=f"{budget.holder.name}: {contribution}",
+        contribution=contribution,
+        budget=budget,
+    )
+    ledger.funder_account(organisation=funder, stream=stream)
+    audit_record(
+        actor=added_by,
+        action="budget.contribution_added",
+        obj=budget,
+        organisation=budget.holder.organisation,
+        person=budget.holder,
+        changes={
+            "funder": funder.name,
+            "stream": stream,
+            "yearly_pence": yearly_pence,
+            "management_option": management_option,
+        },
+    )
+    return contribution
+
+
+@transaction.atomic
+def contribution_change(
+    *,
+    contribution: FundingContribution,
+    yearly_pence: int,
+    changed_by: Any,
+    reasons: str = "",
+) -> FundingContribution:
+    """Change a funder's yearly amount. Reducing an agreed or running budget needs
+    written reasons: they go to the holder as a notice, kept on their record."""
+    contribution = (
+        FundingContribution.objects.select_for_update()
+        .select_related("budget__holder", "funder")
+        .get(pk=contribution.pk)
+    )
+    budget = contribution.budget
+    if not can_manage_budget(changed_by, budget.holder):
+        raise PermissionDenied
+    if budget.state == Budget.State.CLOSED:
+        raise Conflict("This budget is closed.")
+    new = _money(yearly_pence, "yearly_pence", cap=ledger.MAX_YEARLY_PENCE)
+    old = contribution.yearly_pence
+    if new == old:
+        return contribution
+    reduction = new < old and budget.state != Budget.State.INDICATIVE
+    if reduction and not reasons.strip():
+        raise ValidationError(
+            {"reasons": "Give the reasons for the reduction: the person will be sent them."}
+        )
+    contribution.yearly_pence = new
+    contribution.full_clean()
+    contribution.save(update_fields=["yearly_pence"])
+    if reduction:
+        notice = BudgetNotice.objects.create(
+            budget=budget,
+            kind=BudgetNotice.Kind.REDUCTION,
+            subject=f"Your budget from {contribution.funder.name} is being reduced",
+            reasons=reasons.strip(),
+            amount_pence=old - new,
+            issued_by=changed_by,
+        )
+        _notify_holder(
+            budget.holder,
+            subject=notice.subject,
+            body=(
+                f"The yearly amount goes from {format_pence(old)} to {format_pence(new)}. "
+                f"Reasons: {notice.reasons}"
+            ),
+            link=reverse("budgets:notice_list"),
+        )
+    audit_record(
+        actor=changed_by,
+        action="budget.contribution_changed",
+        obj=budget,
+        organisation=budget.holder.organisation,
+        person=budget.holder,
+        changes={"contribution": contribution.pk, "yearly_pence": [old, new], "reasons": reasons},
+    )
+    return contribution
+
+
+@transaction.atomic
+def budget_transition(
+    *, budget: Budget, to_state: str, changed_by: Any, reason: str = ""
+) -> Budget:
+    """Move a budget through indicative → agreed → active ⇄ suspended → closed.
+    Re-applying the current state is a no-op; any other disallowed move raises
+    Conflict. Agreeing needs at least one funding contribution."""
+    budget = Budget.objects.select_for_update().select_related("holder").get(pk=budget.pk)
+    if not can_manage_budget(changed_by, budget.holder):
+        raise PermissionDenied
+    if to_state not in Budget.State.values:
+        raise ValidationError({"state": "Choose a state from the list."})
+    if budget.state == to_state:
+        return budget
+    if not budget.can_move_to(to_state):
+        raise Conflict(
+            f"A budget that is {budget.get_state_display().lower()} cannot become "
+            f"{Budget.State(to_state).label.lower()}."
+        )
+    if to_state == Budget.State.AGREED and not budget.contributions.exists():
+        raise Conflict("Add at least one funding contribution before agreeing the budget.")
+    if to_state in (Budget.State.SUSPENDED, Budget.State.CLOSED) and not reason.strip():
+        raise ValidationError({"reason": "Give the reason for this change."})
+    old = budget.state
+    budget.state = to_state
+    budget.save(update_fields=["state", "updated_at"])
+    if to_state == Budget.State.ACTIVE:
+        BudgetHolder.objects.filter(pk=budget.holder_id).update(status=BudgetHolder.Status.ACTIVE)
+    audit_record(
+        actor=changed_by,
+        action="budget.state_changed",
+        obj=budget,
+        organisation=budget.holder.organisation,
+        person=budget.holder,
+        changes={"state": [old, to_state], "reason": reason},
+    )
+    return budget
+
+
+# Spending -----------------------------------------------------------------------------
+
+
+def _check_receipt(receipt: UploadedFile) -> tuple[str, str]:
+    """The receipt's real type from its first bytes (a renamed .exe stays an .exe)."""
+    if receipt.size is not None and receipt.size > settings.RECEIPT_MAX_BYTES:
+        limit = settings.RECEIPT_MAX_BYTES // (1024 * 1024)
+        raise ValidationError({"receipt": f"The receipt must be smaller than {limit} MB."})
+    if not receipt.size:
+        raise ValidationError({"receipt": "The receipt file is empty."})
+    receipt.seek(0)
+    head = receipt.read(8192)
+    receipt.seek(0)
+    kind = filetype.guess(head)
+    mime = kind.mime if kind else ""
+    if mime not in RECEIPT_TYPES:
+        raise ValidationError({"receipt": "The receipt must be a PDF, JPEG or PNG file."})
+    return mime, RECEIPT_TYPES[mime]
+
+
+def _contribution_for(
+    budget: Budget, contribution: FundingContribution | None
+) -> FundingContribution:
+    if contribution is not None:
+        if contribution.budget_id != budget.pk:
+            raise ValidationError({"contribution": "That funding is not part of this budget."})
+        return contribution
+    contributions = list(budget.contributions.all()[:2])
+    if len(contributions) != 1:
+        raise ValidationError({"contribution": "Choose which funding the spend comes from."})
+    return contributions[0]
+
+
+@transaction.atomic
+def spend_record(
+    *,
+    budget: Budget,
+    payee: str,
+    spent_on: datetime.date,
+    amount_pence: int,
+    category: str,
+    recorded_by: Any,
+    idempotency_key: str,
+    contribution: FundingContribution | None = None,
+    note: str = "",
+    receipt: UploadedFile | None = None,
+) -> Spend:
+    """Record money spent from an active budget, and post it to the ledger.
+
+    The same ``idempotency_key`` returns the first spend and moves nothing more (a
+    double-submitted form, a retried API call). Raises ValidationError for bad input,
+    PermissionDenied for someone who may not manage this money, Conflict for a budget
+    that is not active, InsufficientFunds when it would go below its overdraft."""
+    budget = Budget.objects.select_related("holder").get(pk=budget.pk)
+    contribution = _contribution_for(budget, contribution)
+    if not can_manage_money(recorded_by, budget, contribution):
+        raise PermissionDenied
+    key = f"spend:{idempotency_key}"
+    amount_pence = _money(amount_pence, "amount_pence")
+    if category not in SpendCategory.values:
+        raise ValidationError({"category": "Choose a category from the list."})
+    payee = " ".join((payee or "").split())
+    if not payee:
+        raise ValidationError({"payee": "Enter who was paid."})
+    if not isinstance(spent_on, datetime.date):
+        raise ValidationError({"spent_on": "Enter a real date."})
+    if spent_on > timezone.localdate():
+        raise ValidationError({"spent_on": "The date of the spend must be today or in the past."})
+    if not budget.period_start <= spent_on <= budget.period_end:
+        raise ValidationError(
+            {
+                "spent_on": "The date must be within the budget year, "
+                f"{budget.period_start:%-d %B %Y} to {budget.period_end:%-d %B %Y}."
+            }
+        )
+    receipt_type = _check_receipt(receipt) if receipt else None
+
+    account = ledger.lock_budget_account(contribution)
+    replay = ledger.existing(key)
+    if replay is not None:
+        spend = Spend.objects.filter(transaction=replay).first()
+        if spend is None or spend.amount_pence != amount_pence or spend.budget_id != budget.pk:
+            raise ledger.IdempotencyKeyReused(
+                "This request was already made with different details. "
+                "Start again to make a new one."
+            )
+        return spend
+    if budget.state != Budget.State.ACTIVE:
+        raise Conflict(
+            "Spending can only be recorded on an active budget; this one is "
+            f"{budget.get_state_display().lower()}."
+        )
+    ledger.require_funds(account, amount_pence)
+    payee_account = ledger.payee_account(name=payee)
+    posted = ledger.post(
+        kind=LedgerTransaction.Kind.SPEND,
+        idempotency_key=key,
+        legs=[Leg(account.pk, -amount_pence), Leg(payee_account.pk, amount_pence)],
+        occurred_on=spent_on,
+        description=f"{payee}: {note}"[:300] if note else payee,
+        budget=budget,
+        contribution=contribution,
+        created_by=recorded_by,
+    )
+    spend = Spend(
+        budget=budget,
+        contribution=contribution,
+        transaction=posted,
+        payee=payee,
+        spent_on=spent_on,
+        amount_pence=amount_pence,
+        category=category,
+        note=note,
+        recorded_by=recorded_by,
+    )
+    if receipt is not None and receipt_type is not None:
+        spend.receipt_content_type, spend.receipt_extension = receipt_type
+        # Written before commit: if the transaction then rolls back, an unlinked file
+        # is left in private storage, which is safer than a spend whose receipt is lost.
+        spend.receipt.save("receipt", receipt, save=False)
+    spend.save()
+    audit_record(
+        actor=recorded_by,
+        action="spend.recorded",
+        obj=spend,
+        organisation=budget.holder.organisation,
+        person=budget.holder,
+        acting_for=budget.holder if budget.holder.user_id != recorded_by.pk else None,
+        changes={"amount_pence": amount_pence, "payee": payee, "transaction": posted.pk},
+    )
+    return spend
+
+
+@transaction.atomic
+def spend_refund(
+    *, spend: Spend, amount_pence: int, reason: str, recorded_by: Any, idempotency_key: str
+) -> LedgerTransaction:
+    """Money back from a payee into the budget, up to what was spent."""
+    spend = (
+        Spend.objects.select_for_update()
+        .select_related("budget__holder", "contribution")
+        .get(pk=spend.pk)
+    )
+    if not (
+        can_manage_money(recorded_by, spend.budget, spend.contribution)
+        or is_finance_for(recorded_by, spend.budget.holder)
+    ):
+        raise PermissionDenied
+    amount_pence = _money(amount_pence, "amount_pence")
+    key = f"refund:{idempotency_key}"
+    replay = ledger.existing(key)
+    if replay is not None:
+        if replay.reverses_id != spend.transaction_id:
+            raise ledger.IdempotencyKeyReused(
+                "This request was already made with different details."
+            )
+        return replay
+    if not reason.strip():
+        raise ValidationError({"reason": "Say what the refund is for."})
+    if spend.refunded_pence + amount_pence > spend.amount_pence:
+        raise Conflict(
+            f"A refund cannot be more than was spent: at most "
+            f"{format_pence(spend.amount_pence - spend.refunded_pence)} can still be refunded."
+        )
+    account = ledger.lock_budget_account(spend.contribution)
+    payee_account = ledger.payee_account(name=spend.payee)
+    posted = ledger.post(
+        kind=LedgerTransaction.Kind.REFUND,
+        idempotency_key=key,
+        legs=[Leg(payee_account.pk, -amount_pence), Leg(account.pk, amount_pence)],
+        occurred_on=timezone.localdate(),
+        description=f"Refund from {spend.payee}: {reason}",
+        budget=spend.budget,
+        contribution=spend.contribution,
+        created_by=recorded_by,
+        reverses=spend.transaction,
+    )
+    Spend.objects.filter(pk=spend.pk).update(refunded_pence=F("refunded_pence") + amount_pence)
+    audit_record(
+        actor=recorded_by,
+        action="spend.refunded",
+        obj=spend,
+        organisation=spend.budget.holder.organisation,
+        person=spend.budget.holder,
+        changes={"amount_pence": amount_pence, "reason": reason, "transaction": posted.pk},
+    )
+    return posted
+
+
+@transaction.atomic
+def transaction_correct(
+    *, original: LedgerTransaction, reason: str, corrected_by: Any, idempotency_key: str
+) -> LedgerTransaction:
+    """Undo a payment in or a spend posted in error, with a reversing transaction (the
+    original stays, as the ledger is append-only). Finance only; once per transaction."""
+    original = LedgerTransaction.objects.select_related("budget__holder").get(pk=original.pk)
+    if original.budget is None or not is_finance_for(corrected_by, original.budget.holder):
+        raise PermissionDenied
+    key = f"correction:{idempotency_key}"
+    replay = ledger.existing(key)
+    if replay is not None:
+        if replay.reverses_id != original.pk:
+            raise ledger.IdempotencyKeyReused(
+                "This request was already made with different details."
+            )
+        return replay
+    if original.kind not in (LedgerTransaction.Kind.ALLOCATION, LedgerTransaction.Kind.SPEND):
+        raise Conflict("Only a payment in or a spend can be corrected.")
+    if not reason.strip():
+        raise ValidationError({"reason": "Give the reason for the correction."})
+    # Lock the original so two corrections of it cannot both pass the check below.
+    LedgerTransaction.objects.select_for_update().filter(pk=original.pk).first()
+    if LedgerTransaction.objects.filter(
+        reverses=original, kind=LedgerTransaction.Kind.CORRECTION
+    ).exists():
+        raise Conflict("This transaction has already been corrected.")
+    spend = Spend.objects.select_for_update().filter(transaction=original).first()
+    if spend is not None and spend.refunded_pence:
+        raise Conflict("This spend has been refunded in part; correct it with a further refund.")
+    if original.contribution is not None:
+        account = ledger.lock_budget_account(original.contribution)
+        budget_leg = original.entries.get(account=account)
+        if budget_leg.amount_pence > 0:
+            ledger.require_funds(account, budget_leg.amount_pence)
+    posted = ledger.post(
+        kind=LedgerTransaction.Kind.CORRECTION,
+        idempotency_key=key,
+        legs=[Leg(entry.account_id, -entry.amount_pence) for entry in original.entries.all()],
+        occurred_on=timezone.localdate(),
+        description=f"Correction of {original.get_kind_display().lower()} {original.pk}: {reason}",
+        budget=original.budget,
+        contribution=original.contribution,
+        created_by=corrected_by,
+        reverses=original,
+    )
+    if spend is not None:
+        Spend.objects.filter(pk=spend.pk).update(refunded_pence=F("amount_pence"))
+    audit_record(
+        actor=corrected_by,
+        action="ledger.corrected",
+        obj=original,
+        organisation=original.budget.holder.organisation,
+        person=original.budget.holder,
+        changes={"correction": posted.pk, "reason": reason},
+    )
+    return posted
+
+
+def _spend_move(spend: Spend, to_state: str) -> Spend:
+    spend = Spend.objects.select_for_update().select_related("budget__holder").get(pk=spend.pk)
+    if spend.state == to_state:
+        return spend
+    if to_state not in Spend.TRANSITIONS[spend.state]:
+        raise Conflict(
+            f"A spend that is {spend.get_state_display().lower()} cannot be "
+            f"{Spend.State(to_state).label.lower()}."
+        )
+    return spend
+
+
+@transaction.atomic
+def spend_verify(*, spend: Spend, verified_by: Any) -> Spend:
+    """Finance confirms a spend is in order."""
+    spend = _spend_move(spend, Spend.State.VERIFIED)
+    if not is_finance_for(verified_by, spend.budget.holder):
+        raise PermissionDenied
+    if spend.state == Spend.State.VERIFIED:
+        return spend
+    old = spend.state
+    spend.state, spend.verified_by, spend.verified_at = (
+        Spend.State.VERIFIED,
+        verified_by,
+        timezone.now(),
+    )
+    spend.save(update_fields=["state", "verified_by", "verified_at"])
+    audit_record(
+        actor=verified_by,
+        action="spend.verified",
+        obj=spend,
+        organisation=spend.budget.holder.organisation,
+        person=spend.budget.holder,
+        changes={"state": [old, spend.state]},
+    )
+    return spend
+
+
+@transaction.atomic
+def spend_query_raise(*, spend: Spend, question: str, asked_by: Any) -> SpendQuery:
+    """Finance asks about a spend; the holder and representatives are told."""
+    spend = _spend_move(spend, Spend.State.QUERIED)
+    if not is_finance_for(asked_by, spend.budget.holder):
+        raise PermissionDenied
+    if spend.state == Spend.State.QUERIED:
+        raise Conflict("This spend already has a question waiting for an answer.")
+    if not question.strip():
+        raise ValidationError({"question": "Enter the question."})
+    query = SpendQuery.objects.create(spend=spend, question=question.strip(), asked_by=asked_by)
+    old = spend.state
+    spend.state = Spend.State.QUERIED
+    spend.save(update_fields=["state"])
+    audit_record(
+        actor=asked_by,
+        action="spend.queried",
+        obj=spend,
+        organisation=spend.budget.holder.organisation,
+        person=spend.budget.holder,
+        changes={"state": [old, spend.state], "question": query.question},
+    )
+    _notify_holder(
+        spend.budget.holder,
+        subject="A question about your spending",
+        body=f"Finance asked about {spend.payee} on {spend.spent_on:%-d %B %Y}: {query.question}",
+        link=reverse("budgets:spend_detail", args=[spend.pk]),
+    )
+    return query
+
+
+@transaction.atomic
+def spend_query_answer(*, query: SpendQuery, answer: str, answered_by: Any) -> SpendQuery:
+    """The holder (or whoever manages the money) answers finance's question."""
+    query = (
+        SpendQuery.objects.select_for_update()
+        .select_related("spend__budget__holder")
+        .get(pk=query.pk)
+    )
+    spend = query.spend
+    if not can_manage_money(answered_by, spend.budget, spend.contribution):
+        raise PermissionDenied
+    if query.answered_at is not None:
+        raise Conflict("This question has already been answered.")
+    if not answer.strip():
+        raise ValidationError({"answer": "Enter your answer."})
+    _spend_move(spend, Spend.State.ANSWERED)
+    query.answer, query.answered_by, query.answered_at = answer.strip(), answered_by, timezone.now()
+    query.save(update_fields=["answer", "answered_by", "answered_at"])
+    Spend.objects.filter(pk=spend.pk).update(state=Spend.State.ANSWERED)
+    audit_record(
+        actor=answered_by,
+        action="spend.query_answered",
+        obj=spend,
+        organisation=spend.budget.holder.organisation,
+        person=spend.budget.holder,
+        changes={"state": [Spend.State.QUERIED, Spend.State.ANSWERED]},
+    )
+    for finance in [query.asked_by]:
+        notification_send(
+            user=finance,
+            subject="A spending question was answered",
+            body=f"{spend.budget.holder.name}: {query.answer}",
+            link=reverse("budgets:spend_detail", args=[spend.pk]),
+        )
+    return query
+
+
+# Flags ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def flag_move(
+    *, flag: MonitoringFlag, to_state: str, moved_by: Any, note: str = ""
+) -> MonitoringFlag:
+    """Acknowledge or resolve a monitoring flag (staff of the holder's organisations)."""
+    flag = (
+        MonitoringFlag.objects.select_for_update().select_related("budget__holder").get(pk=flag.pk)
+    )
+    if not is_staff_for(moved_by, flag.budget.holder):
+        raise PermissionDenied
+    if flag.state == to_state:
+        return flag
+    if to_state not in MonitoringFlag.TRANSITIONS[flag.state]:
+        raise Conflict(f"A flag that is {flag.get_state_display().lower()} cannot change.")
+    old = flag.state
+    flag.state = to_state
+    now = timezone.now()
+    if to_state == MonitoringFlag.State.ACKNOWLEDGED:
+        flag.acknowledged_by, flag.acknowledged_at = moved_by, now
+    else:
+        flag.resolved_by, flag.resolved_at = moved_by, now
+    if note.strip():
+        flag.note = note.strip()
+    flag.save()
+    audit_record(
+        actor=moved_by,
+        action="flag.state_changed",
+        obj=flag,
+        organisation=flag.budget.holder.organisation,
+        person=flag.budget.holder,
+        changes={"state": [old, to_state], "note": note},
+    )
+    return flag
+
+
+# Surplus recovery -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def surplus_recovery_propose(
+    *,
+    contribution: FundingContribution,
+    amount_pence: int,
+    reasons: str,
+    respond_by: datetime.date,
+    proposed_by: Any,
+) -> SurplusRecovery:
+    """Finance proposes taking back unspent money: a written notice with the amount,
+    the reasons and the date to ask for reconsideration by goes to the holder. No
+    money moves until finance decides (``surplus_recovery_decide``)."""
+    contribution = FundingContribution.objects.select_related("budget__holder", "funder").get(
+        pk=contribution.pk
+    )
+    budget = contribution.budget
+    if not is_finance_for(proposed_by, budget.holder):
+        raise PermissionDenied
+    amount_pence = _money(amount_pence, "amount_pence")
+    if not reasons.strip():
+        raise ValidationError({"reasons": "Give the reasons: the person will be sent them."})
+    if respond_by < timezone.localdate() + datetime.timedelta(days=14):
+        raise ValidationError({"respond_by": "Give the person at least 14 days to respond."})
+    account = ledger.lock_budget_account(contribution)
+    if SurplusRecovery.objects.filter(
+        contribution=contribution,
+        state__in=[
+            SurplusRecovery.State.NOTICE_SENT,
+            SurplusRecovery.State.RECONSIDERATION_REQUESTED,
+        ],
+    ).exists():
+        raise Conflict("A recovery from this funding is already in progress.")
+    if amount_pence > account.balance_pence:
+        raise Conflict(f"The balance is only {format_pence(account.balance_pence)}.")
+    notice = BudgetNotice.objects.create(
+        budget=budget,
+        kind=BudgetNotice.Kind.SURPLUS_RECOVERY,
+        subject=f"We propose to take back {format_pence(amount_pence)} of unspent money",
+        reasons=reasons.strip(),
+        amount_pence=amount_pence,
+        respond_by=respond_by,
+        issued_by=proposed_by,
+    )
+    recovery = SurplusRecovery.objects.create(
+        budget=budget,
+        contribution=contribution,
+        amount_pence=amount_pence,
+        reasons=reasons.strip(),
+        respond_by=respond_by,
+        notice=notice,
+        proposed_by=proposed_by,
+    )
+    audit_record(
+        actor=proposed_by,
+        action="recovery.proposed",
+        obj=recovery,
+        organisation=budget.holder.organisation,
+        person=budget.holder,
+        changes={"amount_pence": amount_pence, "respond_by": str(respond_by)},
+    )
+    _notify_holder(
+        budget.holder,
+        subject=notice.subject,
+        body=(
+            f"Reasons: {notice.reasons} If you think this is wrong, ask us to reconsider by "
+            f"{respond_by:%-d %B %Y}."
+        ),
+        link=reverse("budgets:notice_list"),
+    )
+    return recovery
+
+
+@transaction.atomic
+def surplus_recovery_request_reconsideration(
+    *, recovery: SurplusRecovery, reasons: str, requested_by: Any
+) -> SurplusRecovery:
+    recovery = (
+        SurplusRecovery.objects.select_for_update()
+        .select_related("budget__holder")
+        .get(pk=recovery.pk)
+    )
+    if not can_manage_money(requested_by, recovery.budget, None):
+        raise PermissionDenied
+    if recovery.state != SurplusRecovery.State.NOTICE_SENT:
+        raise Conflict("Reconsideration can only be asked for once, while the notice is open.")
+    if timezone.localdate() > recovery.respond_by:
+        raise Conflict(
+            f"The date to ask for reconsideration, {recovery.respond_by:%-d %B %Y}, has passed."
+        )
+    if not reasons.strip():
+        raise ValidationError({"reasons": "Tell us why the money should not be taken back."})
+    recovery.state = SurplusRecovery.State.RECONSIDERATION_REQUESTED
+    recovery.reconsideration_reasons = reasons.strip()
+    recovery.reconsideration_requested_by = requested_by
+    recovery.reconsideration_requested_at = timezone.now()
+    recovery.save()
+    audit_record(
+        actor=requested_by,
+        action="recovery.reconsideration_requested",
+        obj=recovery,
+        organisation=recovery.budget.holder.organisation,
+        person=recovery.budget.holder,
+        changes={"state": [SurplusRecovery.State.NOTICE_SENT, recovery.state]},
+    )
+    return recovery
+
+
+@transaction.atomic
+def surplus_recovery_decide(
+    *,
+    recovery: SurplusRecovery,
+    recover: bool,
+    reasons: str,
+    decided_by: Any,
+    amount_pence: int | None = None,
+) -> SurplusRecovery:
+    """Finance decides. Recovering posts one transaction from the budget account to
+    the funder's recovery account, for the proposed amount or less. Before the notice's
+    date passes, finance can decide only on a reconsideration the holder asked for."""
+    recovery = (
+        SurplusRecovery.objects.select_for_update()
+        .select_related("budget__holder", "contribution__funder")
+        .get(pk=recovery.pk)
+    )
+    if not is_finance_for(decided_by, recovery.budget.holder):
+        raise PermissionDenied
+    to_state = SurplusRecovery.State.RECOVERED if recover else SurplusRecovery.State.WITHDRAWN
+    if to_state not in SurplusRecovery.TRANSITIONS[recovery.state]:
+        raise Conflict("This recovery has already been decided.")
+    if (
+        recover
+        and recovery.state == SurplusRecovery.State.NOTICE_SENT
+        and timezone.localdate() <= recovery.respond_by
+    ):
+        raise Conflict(
+            f"The person has until {recovery.respond_by:%-d %B %Y} to ask for reconsideration."
+        )
+    if not reasons.strip():
+        raise ValidationError({"reasons": "Give the reasons for the decision."})
+    amount = recovery.amount_pence if amount_pence is None else _money(amount_pence, "amount_pence")
+    if amount > recovery.amount_pence:
+        raise ValidationError({"amount_pence": "The amount cannot be more than the notice said."})
+    old = recovery.state
+    if recover:
+        account = ledger.lock_budget_account(recovery.contribution)
+        ledger.require_funds(account, amount)
+        target = ledger.recovery_account(
+            organisation=recovery.contribution.funder, stream=recovery.contribution.stream
+        )
+        recovery.transaction = ledger.post(
+            kind=LedgerTransaction.Kind.RECOVERY,
+            idempotency_key=f"recovery:{recovery.pk}",
+            legs=[Leg(account.pk, -amount), Leg(target.pk, amount)],
+            occurred_on=timezone.localdate(),
+            description=f"Recovery of unspent money: {reasons}",
+            budget=recovery.budget,
+            contribution=recovery.contribution,
+            created_by=decided_by,
+        )
+        recovery.recovered_pence = amount
+    recovery.state = to_state
+    recovery.decided_by, recovery.decided_at = decided_by, timezone.now()
+    recovery.decision_reasons = reasons.strip()
+    recovery.save()
+    notice = BudgetNotice.objects.create(
+        budget=recovery.budget,
+        kind=BudgetNotice.Kind.RECOVERY_DECISION,
+        subject=(
+            f"We have taken back {format_pence(amount)} of unspent money"
+            if recover
+            else "We will not take back your unspent money"
+        ),
+        reasons=reasons.strip(),
+        amount_pence=amount if recover else None,
+        issued_by=decided_by,
+    )
+    audit_record(
+        actor=decided_by,
+        action="recovery.decided",
+        obj=recovery,
+        organisation=recovery.budget.holder.organisation,
+        person=recovery.budget.holder,
+        changes={"state": [old, to_state], "recovered_pence": recovery.recovered_pence},
+    )
+    _notify_holder(
+        recovery.budget.holder,
+        subject=notice.subject,
+        body=notice.reasons,
+        link=reverse("budgets:notice_list"),
+    )
+    return recovery
+
+
+def new_idempotency_key() -> str:
+    """For forms: a key made when the page is drawn, so a second submit is a replay."""
+    return uuid.uuid4().hex
