@@ -44,7 +44,8 @@ lint:
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
 
 typecheck:
-	$(VENV)/bin/mypy $$(ls */services.py */selectors.py 2>/dev/null)
+	$(VENV)/bin/mypy $$(ls */services.py */selectors*.py */permissions.py 2>/dev/null) \
+		budgets/ledger.py budgets/allocation.py budgets/monitoring.py budgets/ras.py
 
 pytest:
 	DJANGO_SETTINGS_MODULE=config.settings.test $(VENV)/bin/pytest

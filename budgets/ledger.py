@@ -9,13 +9,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection
 from django.db.models import Sum
 
 from budgets.models import (
     FundingContribution,
     LedgerAccount,
-    LedgerEntry,
     LedgerTransaction,
 )
 from core.exceptions import Conflict
@@ -30,6 +29,10 @@ MAX_YEARLY_PENCE = 10_000_000_00
 
 class InsufficientFunds(Conflict):
     """The budget account would go below its permitted overdraft."""
+
+    def __init__(self, message: str, *, account_id: int | None = None) -> None:
+        super().__init__(message)
+        self.account_id = account_id
 
 
 class IdempotencyKeyReused(Conflict):
@@ -68,19 +71,31 @@ def recovery_account(*, organisation: Any, stream: str) -> LedgerAccount:
     return account
 
 
-def payee_account(*, name: str) -> LedgerAccount:
-    """Free-text payees share an account per name. ``get_or_create`` inside a savepoint
-    copes with two first spends to a new payee at once (one insert wins, the other
-    re-reads)."""
+PAYEE_INSERT_SQL = """
+INSERT INTO budgets_ledgeraccount (kind, name, stream, balance_pence, overdraft_pence)
+VALUES ('payee', %s, '', 0, 0)
+ON CONFLICT (name) WHERE kind = 'payee' DO NOTHING
+RETURNING id
+"""
+
+
+def payee_account_id(*, name: str) -> int:
+    """The account of a free-text payee (one per name), made on first use. One statement
+    when the payee is known; two first spends to a new payee at once both get the one
+    account (``ON CONFLICT DO NOTHING`` waits for the other insert, then re-reads)."""
     name = " ".join(name.split())
-    try:
-        with transaction.atomic():
-            account, _ = LedgerAccount.objects.get_or_create(
-                kind=LedgerAccount.Kind.PAYEE, name=name
-            )
-    except IntegrityError:
-        account = LedgerAccount.objects.get(kind=LedgerAccount.Kind.PAYEE, name=name)
-    return account
+    payees = LedgerAccount.objects.filter(kind=LedgerAccount.Kind.PAYEE, name=name)
+    found = payees.values_list("pk", flat=True).first()
+    if found is None:
+        with connection.cursor() as cursor:
+            cursor.execute(PAYEE_INSERT_SQL, [name])
+            row = cursor.fetchone()
+        found = row[0] if row else payees.values_list("pk", flat=True).get()
+    return found
+
+
+def payee_account(*, name: str) -> LedgerAccount:
+    return LedgerAccount.objects.get(pk=payee_account_id(name=name))
 
 
 def lock_budget_account(contribution: FundingContribution) -> LedgerAccount:
@@ -104,7 +119,30 @@ def require_funds(account: LedgerAccount, amount_pence: int) -> None:
         )
 
 
-def post(
+# One statement writes the header and its legs. ``ON CONFLICT DO NOTHING`` on the
+# idempotency key makes a replay write nothing (and no error, so no savepoint is
+# needed); the entries' statement trigger then moves the cached balances, and the
+# balance check constraint refuses an overdraft, even under concurrent postings.
+POST_SQL = """
+WITH header AS (
+    INSERT INTO budgets_ledgertransaction
+        (kind, idempotency_key, budget_id, contribution_id, occurred_on, description,
+         created_by_id, reverses_id, due_on)
+    VALUES (%(kind)s, %(key)s, %(budget)s, %(contribution)s, %(occurred_on)s,
+            %(description)s, %(created_by)s, %(reverses)s, %(due_on)s)
+    ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING id, posted_at
+), legs AS (
+    INSERT INTO budgets_ledgerentry (transaction_id, account_id, amount_pence)
+    SELECT header.id, leg.account_id, leg.amount_pence
+      FROM header, unnest(%(accounts)s::bigint[], %(amounts)s::bigint[])
+           AS leg (account_id, amount_pence)
+)
+SELECT id, posted_at FROM header
+"""
+
+
+def post_once(
     *,
     kind: str,
     idempotency_key: str,
@@ -116,44 +154,67 @@ def post(
     created_by: Any = None,
     reverses: LedgerTransaction | None = None,
     due_on: datetime.date | None = None,
-) -> LedgerTransaction:
-    """Write one balanced transaction. Must run inside the caller's atomic block.
+) -> LedgerTransaction | None:
+    """Write one balanced transaction, or nothing if ``idempotency_key`` was used before
+    (then None: the caller looks up the first one with ``existing``). Must run inside
+    the caller's atomic block.
 
-    Raises ``IdempotencyKeyReused`` if the key is taken (callers look for a replay with
-    ``existing`` first, under their lock), ``InsufficientFunds`` if Postgres refuses the
-    balance, and ``ValueError`` for legs that do not balance (a programming error: the
-    database trigger would refuse them too)."""
+    Raises ``InsufficientFunds`` if Postgres refuses a budget account's balance (the
+    transaction is then unusable: the caller's atomic block rolls back), and
+    ``ValueError`` for legs that do not balance (a programming error: the database
+    trigger would refuse them too)."""
     if len(legs) < 2 or sum(leg.amount_pence for leg in legs) != 0:
         raise ValueError("A ledger transaction needs two or more legs summing to zero.")
+    user = created_by if getattr(created_by, "is_authenticated", False) else None
+    fields = {
+        "kind": kind,
+        "idempotency_key": idempotency_key,
+        "budget": budget,
+        "contribution": contribution,
+        "occurred_on": occurred_on,
+        "description": description[:300],
+        "created_by": user,
+        "reverses": reverses,
+        "due_on": due_on,
+    }
+    params = {
+        **fields,
+        "key": idempotency_key,
+        "budget": getattr(budget, "pk", None),
+        "contribution": getattr(contribution, "pk", None),
+        "created_by": getattr(user, "pk", None),
+        "reverses": getattr(reverses, "pk", None),
+        "accounts": [leg.account_id for leg in legs],
+        "amounts": [leg.amount_pence for leg in legs],
+    }
     try:
-        with transaction.atomic():
-            posted = LedgerTransaction.objects.create(
-                kind=kind,
-                idempotency_key=idempotency_key,
-                budget=budget,
-                contribution=contribution,
-                occurred_on=occurred_on,
-                description=description[:300],
-                created_by=created_by if getattr(created_by, "is_authenticated", False) else None,
-                reverses=reverses,
-                due_on=due_on,
-            )
-            LedgerEntry.objects.bulk_create(
-                LedgerEntry(
-                    transaction=posted, account_id=leg.account_id, amount_pence=leg.amount_pence
-                )
-                for leg in legs
-            )
+        with connection.cursor() as cursor:
+            cursor.execute(POST_SQL, params)
+            row = cursor.fetchone()
     except IntegrityError as error:
         constraint = getattr(getattr(error.__cause__, "diag", None), "constraint_name", "")
         if constraint == "ledger_account_within_overdraft":
-            raise InsufficientFunds("There is not enough money in the budget for this.") from error
-        if existing(idempotency_key) is not None or "idempotency_key" in str(error):
-            raise IdempotencyKeyReused(
-                "This request was already made with different details. Start again to make a "
-                "new one."
+            budget_legs = [leg.account_id for leg in legs if leg.amount_pence < 0]
+            raise InsufficientFunds(
+                "There is not enough money in the budget for this.",
+                account_id=budget_legs[0] if len(budget_legs) == 1 else None,
             ) from error
         raise
+    if row is None:
+        return None
+    posted = LedgerTransaction(id=row[0], posted_at=row[1], **fields)
+    posted._state.adding = False
+    return posted
+
+
+def post(**kwargs: Any) -> LedgerTransaction:
+    """``post_once``, for callers that looked for a replay first (under their lock):
+    a key already taken is someone else's request, so ``IdempotencyKeyReused``."""
+    posted = post_once(**kwargs)
+    if posted is None:
+        raise IdempotencyKeyReused(
+            "This request was already made with different details. Start again to make a new one."
+        )
     return posted
 
 

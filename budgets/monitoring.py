@@ -172,9 +172,7 @@ def reconciliation_run() -> ReconciliationRun | None:
                         "sum_pence": total,
                     }
                 )
-            cursor.execute(
-                "SELECT coalesce(sum(amount_pence), 0)::bigint FROM budgets_ledgerentry"
-            )
+            cursor.execute("SELECT coalesce(sum(amount_pence), 0)::bigint FROM budgets_ledgerentry")
             (ledger_total,) = cursor.fetchone()
             if ledger_total != 0:
                 mismatches.append({"check": "ledger_total", "sum_pence": ledger_total})

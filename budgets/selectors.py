@@ -126,7 +126,8 @@ def budget_summary(budget: Budget) -> BudgetSummary:
     for contribution_id, due_on in LedgerTransaction.objects.filter(
         budget=budget, kind=KIND.ALLOCATION
     ).values_list("contribution_id", "due_on"):
-        paid[contribution_id].add(due_on)
+        if due_on is not None:  # every payment in has its due date; be safe
+            paid[contribution_id].add(due_on)
 
     total = Figures()
     parts = []

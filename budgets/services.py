@@ -349,20 +349,25 @@ def _check_receipt(receipt: UploadedFile) -> tuple[str, str]:
     return mime, RECEIPT_TYPES[mime]
 
 
-def _contribution_for(
-    budget: Budget, contribution: FundingContribution | None
-) -> FundingContribution:
+def _spend_funding(budget: Budget, contribution: FundingContribution | None) -> FundingContribution:
+    """The funding a spend comes from, with its budget, holder, organisation and budget
+    account, in one query (the spend path runs for every spend in the country)."""
+    contributions = FundingContribution.objects.select_related(
+        "budget__holder__organisation", "account"
+    ).filter(budget_id=budget.pk)
     if contribution is not None:
-        if contribution.budget_id != budget.pk:
+        found = contributions.filter(pk=contribution.pk).first()
+        if found is None:
             raise ValidationError({"contribution": "That funding is not part of this budget."})
-        return contribution
-    contributions = list(budget.contributions.all()[:2])
-    if len(contributions) != 1:
+        return found
+    candidates = list(contributions[:2])
+    if not candidates and not Budget.objects.filter(pk=budget.pk).exists():
+        raise Budget.DoesNotExist("No such budget.")
+    if len(candidates) != 1:
         raise ValidationError({"contribution": "Choose which funding the spend comes from."})
-    return contributions[0]
+    return candidates[0]
 
 
-@transaction.atomic
 def spend_record(
     *,
     budget: Budget,
@@ -382,8 +387,44 @@ def spend_record(
     double-submitted form, a retried API call). Raises ValidationError for bad input,
     PermissionDenied for someone who may not manage this money, Conflict for a budget
     that is not active, InsufficientFunds when it would go below its overdraft."""
-    budget = Budget.objects.select_related("holder").get(pk=budget.pk)
-    contribution = _contribution_for(budget, contribution)
+    try:
+        return _spend_record(
+            budget=budget,
+            payee=payee,
+            spent_on=spent_on,
+            amount_pence=amount_pence,
+            category=category,
+            recorded_by=recorded_by,
+            idempotency_key=idempotency_key,
+            contribution=contribution,
+            note=note,
+            receipt=receipt,
+        )
+    except ledger.InsufficientFunds as error:
+        # Postgres refused the balance (a concurrent spend got there first). The
+        # transaction has rolled back; read the balance afresh to say why.
+        if error.account_id is None:
+            raise
+        ledger.require_funds(LedgerAccount.objects.get(pk=error.account_id), amount_pence)
+        raise
+
+
+@transaction.atomic
+def _spend_record(
+    *,
+    budget: Budget,
+    payee: str,
+    spent_on: datetime.date,
+    amount_pence: int,
+    category: str,
+    recorded_by: Any,
+    idempotency_key: str,
+    contribution: FundingContribution | None,
+    note: str,
+    receipt: UploadedFile | None,
+) -> Spend:
+    contribution = _spend_funding(budget, contribution)
+    budget = contribution.budget
     if not can_manage_money(recorded_by, budget, contribution):
         raise PermissionDenied
     key = f"spend:{idempotency_key}"
@@ -406,33 +447,34 @@ def spend_record(
         )
     receipt_type = _check_receipt(receipt) if receipt else None
 
-    account = ledger.lock_budget_account(contribution)
-    replay = ledger.existing(key)
-    if replay is not None:
-        spend = Spend.objects.filter(transaction=replay).first()
-        if spend is None or spend.amount_pence != amount_pence or spend.budget_id != budget.pk:
-            raise ledger.IdempotencyKeyReused(
-                "This request was already made with different details. "
-                "Start again to make a new one."
-            )
-        return spend
-    if budget.state != Budget.State.ACTIVE:
-        raise Conflict(
-            "Spending can only be recorded on an active budget; this one is "
-            f"{budget.get_state_display().lower()}."
+    # No lock is taken here: the ledger's own statement moves the balance, and its check
+    # constraint refuses an overdraft however many spends race. This check (on the
+    # balance as just read) only gives the usual case a message with the figures.
+    account = contribution.account
+    if budget.state == Budget.State.ACTIVE:
+        try:
+            ledger.require_funds(account, amount_pence)
+        except ledger.InsufficientFunds:
+            if ledger.existing(key) is None:
+                raise
+            return _spend_replay(key, budget, amount_pence)  # a retry of a spend that fitted
+        posted = ledger.post_once(
+            kind=LedgerTransaction.Kind.SPEND,
+            idempotency_key=key,
+            legs=[
+                Leg(account.pk, -amount_pence),
+                Leg(ledger.payee_account_id(name=payee), amount_pence),
+            ],
+            occurred_on=spent_on,
+            description=f"{payee}: {note}"[:300] if note else payee,
+            budget=budget,
+            contribution=contribution,
+            created_by=recorded_by,
         )
-    ledger.require_funds(account, amount_pence)
-    payee_account = ledger.payee_account(name=payee)
-    posted = ledger.post(
-        kind=LedgerTransaction.Kind.SPEND,
-        idempotency_key=key,
-        legs=[Leg(account.pk, -amount_pence), Leg(payee_account.pk, amount_pence)],
-        occurred_on=spent_on,
-        description=f"{payee}: {note}"[:300] if note else payee,
-        budget=budget,
-        contribution=contribution,
-        created_by=recorded_by,
-    )
+    else:
+        posted = None
+    if posted is None:
+        return _spend_replay(key, budget, amount_pence)
     spend = Spend(
         budget=budget,
         contribution=contribution,
@@ -459,6 +501,23 @@ def spend_record(
         acting_for=budget.holder if budget.holder.user_id != recorded_by.pk else None,
         changes={"amount_pence": amount_pence, "payee": payee, "transaction": posted.pk},
     )
+    return spend
+
+
+def _spend_replay(key: str, budget: Budget, amount_pence: int) -> Spend:
+    """A spend key seen before returns the first spend, even if the budget has since
+    been suspended; otherwise a budget that is not active takes no spending."""
+    replay = ledger.existing(key)
+    if replay is None:
+        raise Conflict(
+            "Spending can only be recorded on an active budget; this one is "
+            f"{budget.get_state_display().lower()}."
+        )
+    spend = Spend.objects.filter(transaction=replay).first()
+    if spend is None or spend.amount_pence != amount_pence or spend.budget_id != budget.pk:
+        raise ledger.IdempotencyKeyReused(
+            "This request was already made with different details. Start again to make a new one."
+        )
     return spend
 
 

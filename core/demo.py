@@ -174,6 +174,9 @@ def load_demo_data() -> list[DemoLogin]:
             client_secret=password,
             client_type=PartnerApplication.CLIENT_CONFIDENTIAL,
             authorization_grant_type=PartnerApplication.GRANT_CLIENT_CREDENTIALS,
-            scopes="organisation:read members:read members:write",
+            scopes=(
+                "organisation:read members:read members:write "
+                "holders:read budgets:read spending:write allocation:read"
+            ),
         )
     return logins

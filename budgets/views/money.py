@@ -94,6 +94,8 @@ def budget_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "points": points,
             "chart": chart,
             "can_spend": can_manage_money(request.user, budget),
+            "can_recover": budget.state == Budget.State.ACTIVE
+            and is_finance_for(request.user, budget.holder),
             # Notices are listed for the holder's side only (staff see them elsewhere).
             "show_notices": bool(
                 request_principals(request) & {Access.HOLDER, Access.REPRESENTATIVE}
@@ -134,6 +136,8 @@ def spend_list(request: HttpRequest, pk: int) -> HttpResponse:
             "totals": totals,
             "open_queries": open_queries,
             "can_spend": can_manage_money(request.user, budget),
+            "can_recover": budget.state == Budget.State.ACTIVE
+            and is_finance_for(request.user, budget.holder),
             **_whose(request, budget),
         },
     )

@@ -1,6 +1,8 @@
 """Settings for the test suite (pytest)."""
 
+import tempfile
 import uuid
+from pathlib import Path
 
 from .base import *  # noqa: F403
 from .base import env
@@ -31,3 +33,12 @@ AXES_FAILURE_LIMIT = 5
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default=f"phb-test-{uuid.uuid4().hex[:8]}")
 DEMO_PASSWORD = "demo-password-123"
 DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+# Receipts uploaded by tests go to a throwaway folder, never a developer's .data.
+PRIVATE_MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="phb-test-private-"))
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "receipts": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": PRIVATE_MEDIA_ROOT / "receipts", "base_url": None},
+    },
+}

@@ -10,7 +10,10 @@ from typing import Any
 from django.test import Client
 
 PARTNER_SECRET = "partner-secret"
-ALL_SCOPES = "organisation:read members:read members:write"
+ALL_SCOPES = (
+    "organisation:read members:read members:write "
+    "holders:read budgets:read spending:write allocation:read"
+)
 PROBLEM_JSON = "application/problem+json"
 
 

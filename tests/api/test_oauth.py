@@ -12,7 +12,7 @@ from django.test import Client
 from django.utils import timezone
 from oauth2_provider.models import AccessToken
 
-from tests.api.partners import assert_problem, basic_auth, bearer_client, request_token
+from tests.api.partners import ALL_SCOPES, assert_problem, basic_auth, bearer_client, request_token
 from tests.factories import PartnerApplicationFactory
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +25,7 @@ def test_a_partner_gets_a_bearer_token_with_its_client_credentials(partner_app: 
     body = response.json()
     assert body["token_type"] == "Bearer"
     assert body["access_token"]
-    assert set(body["scope"].split()) == {"organisation:read", "members:read", "members:write"}
+    assert set(body["scope"].split()) == set(ALL_SCOPES.split())
 
 
 def test_the_token_is_limited_to_the_scope_asked_for(partner_app: Any) -> None:

@@ -15,6 +15,8 @@ from tests.api.partners import PROBLEM_JSON
 pytestmark = pytest.mark.django_db
 
 MEMBERS = "/api/v1/organisations/{id}/members/"
+SPENDS = "/api/v1/budgets/{id}/spends/"
+TRANSACTIONS = "/api/v1/budgets/{id}/transactions/"
 
 
 @pytest.fixture
@@ -54,7 +56,26 @@ def test_the_schema_documents_every_api_operation(schema: dict[str, Any]) -> Non
         ("/api/v1/organisations/{id}/", "get"),
         (MEMBERS, "get"),
         (MEMBERS, "post"),
+        ("/api/v1/holders/", "get"),
+        ("/api/v1/holders/{id}/", "get"),
+        ("/api/v1/budgets/", "get"),
+        ("/api/v1/budgets/{id}/", "get"),
+        (TRANSACTIONS, "get"),
+        (SPENDS, "post"),
+        ("/api/v1/allocation-runs/", "get"),
+        ("/api/v1/allocation-runs/{id}/", "get"),
     }
+
+
+@pytest.mark.parametrize("path", [MEMBERS, SPENDS])
+def test_each_money_or_member_write_requires_an_idempotency_key_header(
+    schema: dict[str, Any], path: str
+) -> None:
+    parameters = schema["paths"][path]["post"]["parameters"]
+
+    (header,) = [p for p in parameters if p["in"] == "header"]
+    assert header["name"] == "Idempotency-Key"
+    assert header["required"] is True
 
 
 def test_the_invite_documents_a_required_idempotency_key_header(schema: dict[str, Any]) -> None:
@@ -68,7 +89,7 @@ def test_the_invite_documents_a_required_idempotency_key_header(schema: dict[str
 
 def test_reads_take_no_idempotency_key(schema: dict[str, Any]) -> None:
     for path, item in schema["paths"].items():
-        for parameter in item["get"].get("parameters", []):
+        for parameter in item.get("get", {}).get("parameters", []):
             assert parameter["name"] != "Idempotency-Key", path
 
 
@@ -80,6 +101,10 @@ def test_reads_take_no_idempotency_key(schema: dict[str, Any]) -> None:
         ("/api/v1/organisations/{id}/", "get", {"401", "403", "404", "429"}),
         (MEMBERS, "get", {"400", "401", "403", "404", "429"}),
         (MEMBERS, "post", {"400", "401", "403", "404", "415", "422", "429"}),
+        ("/api/v1/holders/", "get", {"400", "401", "403", "404", "429"}),
+        ("/api/v1/budgets/{id}/", "get", {"401", "403", "404", "429"}),
+        (TRANSACTIONS, "get", {"400", "401", "403", "404", "429"}),
+        (SPENDS, "post", {"400", "401", "403", "404", "409", "415", "422", "429"}),
     ],
 )
 def test_each_operation_documents_its_problem_responses(
@@ -126,6 +151,11 @@ def test_each_operation_names_the_oauth2_scopes_it_needs(schema: dict[str, Any])
     assert oauth2_scopes("/api/v1/organisations/{id}/", "get") == [["organisation:read"]]
     assert oauth2_scopes(MEMBERS, "get") == [["members:read"]]
     assert oauth2_scopes(MEMBERS, "post") == [["members:write"]]
+    assert oauth2_scopes("/api/v1/holders/", "get") == [["holders:read"]]
+    assert oauth2_scopes("/api/v1/budgets/", "get") == [["budgets:read"]]
+    assert oauth2_scopes(TRANSACTIONS, "get") == [["budgets:read"]]
+    assert oauth2_scopes(SPENDS, "post") == [["spending:write"]]
+    assert oauth2_scopes("/api/v1/allocation-runs/", "get") == [["allocation:read"]]
 
 
 def test_the_oauth2_scheme_is_client_credentials_at_the_token_endpoint(
@@ -139,6 +169,10 @@ def test_the_oauth2_scheme_is_client_credentials_at_the_token_endpoint(
         "organisation:read",
         "members:read",
         "members:write",
+        "holders:read",
+        "budgets:read",
+        "spending:write",
+        "allocation:read",
     }
 
 

@@ -44,17 +44,20 @@ def api_schema(world: Any) -> Any:
 
     @loaded.hook
     def flatmap_path_parameters(context: Any, path_parameters: dict[str, Any]) -> Any:
-        """Generated ids rarely name a real organisation; often name the partner's own
-        (so reads and invitations succeed) or another one (so they are not found)."""
+        """Generated ids rarely name a real record; often name the partner's own
+        organisation, holder or budget (so reads, invitations and spends succeed) or
+        another organisation's (so they are not found)."""
         if not path_parameters or "id" not in path_parameters:
             return st.just(path_parameters)
-        return st.sampled_from(
-            [
-                path_parameters,
-                {**path_parameters, "id": world.org_x.pk},
-                {**path_parameters, "id": world.org_y.pk},
-            ]
-        )
+        ids = [
+            world.org_x.pk,
+            world.org_y.pk,
+            world.holder_a.pk,
+            world.holder_b.pk,
+            world.budget_a.pk,
+            world.budget_b.pk,
+        ]
+        return st.sampled_from([path_parameters] + [{**path_parameters, "id": pk} for pk in ids])
 
     return loaded
 

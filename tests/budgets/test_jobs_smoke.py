@@ -86,7 +86,8 @@ def test_a_balance_out_of_step_fails_reconciliation_flags_the_budget_and_tells_f
         run = reconciliation_run()
         again = reconciliation_run()
 
-    assert run is not None and run.ok is False
+    assert run is not None
+    assert run.ok is False
     assert run.mismatches == [
         {
             "check": "balance",
@@ -97,9 +98,11 @@ def test_a_balance_out_of_step_fails_reconciliation_flags_the_budget_and_tells_f
             "entries_pence": account.balance_pence,
         }
     ]
-    assert again is not None and again.ok is False
+    assert again is not None
+    assert again.ok is False
     flags = MonitoringFlag.objects.filter(budget=budget, kind="ledger_mismatch")
     assert flags.count() == 1  # raised once while it stays unresolved
-    assert Notification.objects.filter(
-        user=finance, subject="The ledger does not reconcile"
-    ).count() == 2
+    assert (
+        Notification.objects.filter(user=finance, subject="The ledger does not reconcile").count()
+        == 2
+    )

@@ -664,6 +664,15 @@ def test_finance_see_their_buttons_and_holders_do_not(world, client_for):
         assert reverse("budgets:spend_verify", args=[spend.pk]) in finance_page.content.decode()
 
 
+def test_finance_are_offered_recovery_of_unspent_money_from_the_budget_page(world, client_for):
+    contribution = world.budget_a.contributions.get()
+    url = reverse("budgets:budget_detail", args=[world.budget_a.pk])
+    link = reverse("budgets:recovery_propose", args=[contribution.pk])
+    assert link in client_for(world.finance_officer).get(url).content.decode()
+    for someone in (world.holder_a.user, world.commissioner):
+        assert link not in client_for(someone).get(url).content.decode()
+
+
 def _url_names() -> set[str]:
     from tests.test_authorization_matrix import all_url_names
 

@@ -212,7 +212,7 @@ def test_a_years_funding_may_exceed_a_single_payment_up_to_the_database_cap(
     if allowed:
         assert add().yearly_pence == yearly_pence
     else:
-        with pytest.raises(ValidationError, match="£10,000,000.00 or less"):
+        with pytest.raises(ValidationError, match=r"£10,000,000\.00 or less"):
             add()
         assert not budget.contributions.exists()
 

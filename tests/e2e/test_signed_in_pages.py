@@ -52,14 +52,15 @@ def test_a_representative_opens_the_record_of_the_person_they_act_for(page, worl
 
     when_i_follow_the_link(page, "Alex Holder")
     then_i_see_the_heading(page, "Alex Holder")
-    then_i_see_the_text(page, "Alex Holder has no budget yet.")
+    then_i_see_the_text(page, "£13,000.00")
+    then_i_see_the_text(page, "See the budget and its spending")
     then_the_page_is_accessible(page, "record-represented")
 
 
 def test_a_care_coordinator_finds_a_person_and_opens_their_record(page, world):
     given_i_am_signed_in_as(page, world.staff_x)
     given_i_open(page, "/people/")
-    then_i_see_the_heading(page, "People")
+    then_i_see_the_heading(page, "Find a person")
     expect(page.get_by_role("link", name="Bea Holder")).to_have_count(0)
     then_the_page_is_accessible(page, "people")
 

@@ -131,6 +131,6 @@ def test_a_staff_member_without_two_factor_authentication_sets_it_up_before_staf
 
     when_i_follow_the_link(page, "People we support")
     then_i_am_on(page, "/people/")
-    then_i_see_the_heading(page, "People")
+    then_i_see_the_heading(page, "Find a person")
     then_i_see_the_text(page, world.holder_a.name)
     then_the_page_is_accessible(page, "people")
