@@ -71,6 +71,7 @@ def recovery_account(*, organisation: Any, stream: str) -> LedgerAccount:
     return account
 
 
+PAYEE_SQL = "SELECT id FROM budgets_ledgeraccount WHERE kind = 'payee' AND name = %s"
 PAYEE_INSERT_SQL = """
 INSERT INTO budgets_ledgeraccount (kind, name, stream, balance_pence, overdraft_pence)
 VALUES ('payee', %s, '', 0, 0)
@@ -84,14 +85,13 @@ def payee_account_id(*, name: str) -> int:
     when the payee is known; two first spends to a new payee at once both get the one
     account (``ON CONFLICT DO NOTHING`` waits for the other insert, then re-reads)."""
     name = " ".join(name.split())
-    payees = LedgerAccount.objects.filter(kind=LedgerAccount.Kind.PAYEE, name=name)
-    found = payees.values_list("pk", flat=True).first()
-    if found is None:
-        with connection.cursor() as cursor:
-            cursor.execute(PAYEE_INSERT_SQL, [name])
+    with connection.cursor() as cursor:
+        for statement in (PAYEE_SQL, PAYEE_INSERT_SQL, PAYEE_SQL):
+            cursor.execute(statement, [name])
             row = cursor.fetchone()
-        found = row[0] if row else payees.values_list("pk", flat=True).get()
-    return found
+            if row is not None:
+                return int(row[0])
+    raise LedgerAccount.DoesNotExist(name)  # unreachable: the insert or a re-read finds it
 
 
 def payee_account(*, name: str) -> LedgerAccount:
