@@ -5,16 +5,22 @@ Why raw SQL: a national run is a million payments; one ``INSERT ... SELECT`` pos
 in seconds where a loop of ORM saves takes many minutes (DESIGN.md section 6). The
 statement below is the whole job for one slice of contributions:
 
-* ``due`` lists, for each contribution of an active budget, each payment date on or
-  before ``as_of`` (``budgets_due_date``/``budgets_due_count``, SQL functions from
-  migration ``budgets/0005``), with its instalment (the year's amount split so that the
+* ``candidate`` picks the contributions of active budgets with a payment due by
+  ``as_of`` (``next_due_on``, kept by this statement; empty means not yet worked out),
+  so a night with little to pay reads little;
+* ``due`` lists, for each candidate, each payment date on or before ``as_of``
+  (``budgets_due_date``/``budgets_due_count``, SQL functions from migration
+  ``budgets/0005``), with its instalment (the year's amount split so that the
   instalments add up exactly), leaving out those already posted;
 * ``posted`` inserts one ledger transaction per payment. The unique index on
   (contribution, due date) makes it idempotent: ``ON CONFLICT DO NOTHING`` means two
   runs at once, a re-run, or a run after a crash part-way post each payment once;
 * ``legs`` inserts the two entries of each posted transaction: into the budget account,
   out of the funder's stream account. The ledger trigger checks every transaction sums
-  to zero and updates the cached balances, in the same statement.
+  to zero and updates the cached balances, in the same statement;
+* ``advanced`` moves each candidate's ``next_due_on`` to its first payment after
+  ``as_of`` (or NEVER_DUE once the year is paid), in the same transaction as the
+  payments, so the two cannot disagree after a crash.
 
 Slices are committed one by one, so a crash loses at most the slice in flight (which
 rolls back whole), and the next run posts what is missing.
@@ -34,14 +40,16 @@ from core.locks import sweep_lock
 from core.services import audit_record
 
 SLICE_SQL = """
-WITH due AS (
+WITH candidate AS (
     SELECT c.id AS contribution_id,
            c.budget_id,
+           c.yearly_pence,
+           b.payment_schedule,
+           b.period_start,
            account.id AS account_id,
            funder.id AS funder_account_id,
-           budgets_due_date(b.payment_schedule, b.period_start, k) AS due_on,
-           c.yearly_pence * (k + 1) / counts.total - c.yearly_pence * k / counts.total
-               AS amount_pence
+           counts.total,
+           counts.upto
       FROM budgets_fundingcontribution AS c
       JOIN budgets_budget AS b ON b.id = c.budget_id
       JOIN budgets_ledgeraccount AS account ON account.contribution_id = c.id
@@ -54,13 +62,20 @@ WITH due AS (
                 budgets_due_count(b.payment_schedule, b.period_start,
                                   least(%(as_of)s::date, b.period_end - 1)) AS upto
      ) AS counts
-     CROSS JOIN LATERAL generate_series(0, counts.upto - 1) AS k
      WHERE b.state = 'active'
        AND c.id >= %(low)s AND c.id < %(high)s
-       AND NOT EXISTS (
+       AND (c.next_due_on IS NULL OR c.next_due_on <= %(as_of)s::date)
+),
+due AS (
+    SELECT contribution_id, budget_id, account_id, funder_account_id,
+           budgets_due_date(payment_schedule, period_start, k) AS due_on,
+           yearly_pence * (k + 1) / total - yearly_pence * k / total AS amount_pence
+      FROM candidate
+     CROSS JOIN LATERAL generate_series(0, upto - 1) AS k
+     WHERE NOT EXISTS (
            SELECT 1 FROM budgets_ledgertransaction AS t
-            WHERE t.kind = 'allocation' AND t.contribution_id = c.id
-              AND t.due_on = budgets_due_date(b.payment_schedule, b.period_start, k))
+            WHERE t.kind = 'allocation' AND t.contribution_id = candidate.contribution_id
+              AND t.due_on = budgets_due_date(payment_schedule, period_start, k))
 ),
 posted AS (
     INSERT INTO budgets_ledgertransaction
@@ -83,6 +98,15 @@ legs AS (
                                 (due.funder_account_id, -due.amount_pence))
            AS leg (account_id, amount_pence)
     RETURNING account_id, amount_pence
+),
+advanced AS (
+    UPDATE budgets_fundingcontribution AS c
+       SET next_due_on = CASE WHEN candidate.upto < candidate.total
+                              THEN budgets_due_date(candidate.payment_schedule,
+                                                    candidate.period_start, candidate.upto)
+                              ELSE %(never)s::date END
+      FROM candidate
+     WHERE c.id = candidate.contribution_id
 )
 SELECT count(*), coalesce(sum(amount_pence), 0) FROM legs WHERE amount_pence > 0
 """
@@ -131,7 +155,13 @@ def allocation_run(
                 with transaction.atomic(), connection.cursor() as cursor:
                     cursor.execute(
                         SLICE_SQL,
-                        {"as_of": as_of, "low": low, "high": low + slice_size, "run": run.pk},
+                        {
+                            "as_of": as_of,
+                            "low": low,
+                            "high": low + slice_size,
+                            "run": run.pk,
+                            "never": FundingContribution.NEVER_DUE,
+                        },
                     )
                     payments, total = cursor.fetchone()
                     if payments:

@@ -165,6 +165,12 @@ def load_demo_data() -> list[DemoLogin]:
         },
     )
 
+    scopes = (
+        "organisation:read members:read members:write "
+        "holders:read budgets:read spending:write allocation:read"
+    )
+    # An application made by an earlier version of the demo gains the newer scopes.
+    PartnerApplication.objects.filter(client_id=DEMO_API_CLIENT_ID).update(scopes=scopes)
     if not PartnerApplication.objects.filter(client_id=DEMO_API_CLIENT_ID).exists():
         PartnerApplication.objects.create(
             name="Demo case-management system",
@@ -174,9 +180,6 @@ def load_demo_data() -> list[DemoLogin]:
             client_secret=password,
             client_type=PartnerApplication.CLIENT_CONFIDENTIAL,
             authorization_grant_type=PartnerApplication.GRANT_CLIENT_CREDENTIALS,
-            scopes=(
-                "organisation:read members:read members:write "
-                "holders:read budgets:read spending:write allocation:read"
-            ),
+            scopes=scopes,
         )
     return logins

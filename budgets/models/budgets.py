@@ -178,9 +178,17 @@ class FundingContribution(models.Model):
         help_text="The third-party organisation that manages this part, if any.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Kept by the allocation job (budgets/allocation.py): the next payment date it has
+    # not posted yet, or NEVER_DUE once the year is paid; empty until its first run.
+    # The nightly run looks only at contributions due by today, so a night with little
+    # to pay costs little.
+    next_due_on = models.DateField(null=True, blank=True, editable=False)
+
+    NEVER_DUE = datetime.date.max
 
     class Meta:
         ordering = ["pk"]
+        indexes = [models.Index(fields=["next_due_on"], name="contribution_next_due")]
         constraints = [
             models.UniqueConstraint(
                 fields=["budget", "funder", "stream"], name="contribution_unique_stream"

@@ -106,3 +106,28 @@ def test_a_balance_out_of_step_fails_reconciliation_flags_the_budget_and_tells_f
         Notification.objects.filter(user=finance, subject="The ledger does not reconcile").count()
         == 2
     )
+
+
+def test_each_run_moves_the_next_payment_date_on_so_a_quiet_night_reads_little(
+    db: Any,
+) -> None:
+    from budgets.models import FundingContribution
+
+    start = datetime.date(2026, 4, 1)
+    budget = make_budget(BudgetHolderFactory(), yearly_pence=13_000_00, period_start=start)
+    contribution = budget.contributions.get()
+    dates = due_dates(budget.payment_schedule, start, budget.period_end)
+    assert contribution.next_due_on is None  # not yet worked out
+
+    allocation_run(as_of=dates[2])
+    contribution.refresh_from_db()
+    assert contribution.next_due_on == dates[3]
+
+    allocation_run(as_of=dates[3] - datetime.timedelta(days=1))  # nothing due yet
+    assert LedgerTransaction.objects.filter(contribution=contribution).count() == 3
+
+    allocation_run(as_of=budget.period_end)
+    contribution.refresh_from_db()
+    assert contribution.next_due_on == FundingContribution.NEVER_DUE
+    assert LedgerTransaction.objects.filter(contribution=contribution).count() == len(dates)
+    assert reconciliation_run().ok is True
