@@ -1,5 +1,6 @@
 """The Jinja2 environment for our pages: nhsuk-frontend-jinja macros and Django helpers."""
 
+import datetime
 from typing import Any
 
 from django.conf import settings
@@ -7,10 +8,19 @@ from django.contrib import messages
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import date_format
 from jinja2 import ChainableUndefined, ChoiceLoader, Environment, PackageLoader
 
 from budgets.ledger import format_pence
+
+
+def local_date(value: Any, format: str | None = None) -> str:
+    """Django's ``date`` filter for Jinja2: times shown in the site's time zone (UK
+    time), as the Django template filter does; plain dates as they are."""
+    if isinstance(value, datetime.datetime) and timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return date_format(value, format)
 
 
 def url(viewname: str, *args: Any, **kwargs: Any) -> str:
@@ -52,7 +62,7 @@ def environment(**options: Any) -> Environment:
     )
     env.filters.update(
         {
-            "date": date_format,
+            "date": local_date,
             "naturaltime": naturaltime,
             "nhsuk_choice": nhsuk_choice,
             "reject_keys": reject_keys,
