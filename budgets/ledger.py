@@ -38,6 +38,14 @@ class InsufficientFunds(Conflict):
 class IdempotencyKeyReused(Conflict):
     """The key was already used for a different request."""
 
+    def __init__(
+        self,
+        message: str = (
+            "This request was already made with different details. Start again to make a new one."
+        ),
+    ) -> None:
+        super().__init__(message)
+
 
 @dataclass(frozen=True)
 class Leg:
@@ -212,9 +220,7 @@ def post(**kwargs: Any) -> LedgerTransaction:
     a key already taken is someone else's request, so ``IdempotencyKeyReused``."""
     posted = post_once(**kwargs)
     if posted is None:
-        raise IdempotencyKeyReused(
-            "This request was already made with different details. Start again to make a new one."
-        )
+        raise IdempotencyKeyReused()
     return posted
 
 

@@ -569,9 +569,7 @@ def _spend_replay(key: str, budget: Budget, amount_pence: int) -> Spend:
         )
     spend = Spend.objects.filter(transaction=replay).first()
     if spend is None or spend.amount_pence != amount_pence or spend.budget_id != budget.pk:
-        raise ledger.IdempotencyKeyReused(
-            "This request was already made with different details. Start again to make a new one."
-        )
+        raise ledger.IdempotencyKeyReused()
     return spend
 
 
@@ -595,9 +593,7 @@ def spend_refund(
     replay = ledger.existing(key)
     if replay is not None:
         if replay.reverses_id != spend.transaction_id:
-            raise ledger.IdempotencyKeyReused(
-                "This request was already made with different details."
-            )
+            raise ledger.IdempotencyKeyReused()
         return replay
     if not reason.strip():
         raise ValidationError({"reason": "Say what the refund is for."})
@@ -607,11 +603,11 @@ def spend_refund(
             f"{format_pence(spend.amount_pence - spend.refunded_pence)} can still be refunded."
         )
     account = ledger.lock_budget_account(spend.contribution)
-    payee_account = ledger.payee_account(name=spend.payee)
+    payee_account_id = ledger.payee_account_id(name=spend.payee)
     posted = ledger.post(
         kind=LedgerTransaction.Kind.REFUND,
         idempotency_key=key,
-        legs=[Leg(payee_account.pk, -amount_pence), Leg(account.pk, amount_pence)],
+        legs=[Leg(payee_account_id, -amount_pence), Leg(account.pk, amount_pence)],
         occurred_on=timezone.localdate(),
         description=f"Refund from {spend.payee}: {reason}",
         budget=spend.budget,
@@ -644,9 +640,7 @@ def transaction_correct(
     replay = ledger.existing(key)
     if replay is not None:
         if replay.reverses_id != original.pk:
-            raise ledger.IdempotencyKeyReused(
-                "This request was already made with different details."
-            )
+            raise ledger.IdempotencyKeyReused()
         return replay
     if original.kind not in (LedgerTransaction.Kind.ALLOCATION, LedgerTransaction.Kind.SPEND):
         raise Conflict("Only a payment in or a spend can be corrected.")
