@@ -18,6 +18,7 @@ from budgets.models import (
     LedgerTransaction,
 )
 from core.exceptions import Conflict
+from core.prepared import Prepared
 
 # One spend, refund or recovery above this is refused as a likely typing error (pounds
 # typed as pence, an extra nought). Far above any real single payment from a budget.
@@ -131,7 +132,10 @@ def require_funds(account: LedgerAccount, amount_pence: int) -> None:
 # idempotency key makes a replay write nothing (and no error, so no savepoint is
 # needed); the entries' statement trigger then moves the cached balances, and the
 # balance check constraint refuses an overdraft, even under concurrent postings.
-POST_SQL = """
+# ``POSTING_CTE`` ends open, so a caller may add its own rows (a spend, its audit event)
+# to the same statement, each selecting ``FROM header`` so that a replay writes none;
+# ``POSTING_TYPES`` gives its parameters' types for a ``Prepared`` statement.
+POSTING_CTE = """
 WITH header AS (
     INSERT INTO budgets_ledgertransaction
         (kind, idempotency_key, budget_id, contribution_id, occurred_on, description,
@@ -145,12 +149,38 @@ WITH header AS (
     SELECT header.id, leg.account_id, leg.amount_pence
       FROM header, unnest(%(accounts)s::bigint[], %(amounts)s::bigint[])
            AS leg (account_id, amount_pence)
-)
-SELECT id, posted_at FROM header
-"""
+)"""
+POST_SQL = POSTING_CTE + "\nSELECT id, posted_at FROM header"
+POSTING_TYPES = {
+    "kind": "text",
+    "key": "text",
+    "budget": "bigint",
+    "contribution": "bigint",
+    "occurred_on": "date",
+    "description": "text",
+    "created_by": "bigint",
+    "reverses": "bigint",
+    "due_on": "date",
+    "accounts": "bigint[]",
+    "amounts": "bigint[]",
+}
 
 
-def post_once(
+@dataclass(frozen=True)
+class Posting:
+    """One transaction about to be written: its model fields and the SQL parameters."""
+
+    fields: dict[str, Any]
+    params: dict[str, Any]
+    legs: Sequence[Leg]
+
+    def transaction(self, transaction_id: int, posted_at: datetime.datetime) -> LedgerTransaction:
+        posted = LedgerTransaction(id=transaction_id, posted_at=posted_at, **self.fields)
+        posted._state.adding = False
+        return posted
+
+
+def posting(
     *,
     kind: str,
     idempotency_key: str,
@@ -162,15 +192,10 @@ def post_once(
     created_by: Any = None,
     reverses: LedgerTransaction | None = None,
     due_on: datetime.date | None = None,
-) -> LedgerTransaction | None:
-    """Write one balanced transaction, or nothing if ``idempotency_key`` was used before
-    (then None: the caller looks up the first one with ``existing``). Must run inside
-    the caller's atomic block.
-
-    Raises ``InsufficientFunds`` if Postgres refuses a budget account's balance (the
-    transaction is then unusable: the caller's atomic block rolls back), and
-    ``ValueError`` for legs that do not balance (a programming error: the database
-    trigger would refuse them too)."""
+) -> Posting:
+    """Check the legs and gather what ``POSTING_CTE`` needs. Raises ``ValueError`` for
+    legs that do not balance (a programming error: the database trigger would refuse
+    them too)."""
     if len(legs) < 2 or sum(leg.amount_pence for leg in legs) != 0:
         raise ValueError("A ledger transaction needs two or more legs summing to zero.")
     user = created_by if getattr(created_by, "is_authenticated", False) else None
@@ -195,10 +220,22 @@ def post_once(
         "accounts": [leg.account_id for leg in legs],
         "amounts": [leg.amount_pence for leg in legs],
     }
+    return Posting(fields=fields, params=params, legs=legs)
+
+
+def execute(
+    statement: str | Prepared, params: dict[str, Any], legs: Sequence[Leg]
+) -> tuple[Any, ...] | None:
+    """Run a statement built on ``POSTING_CTE``; its one row, or None on a replay.
+    Raises ``InsufficientFunds`` if Postgres refuses a budget account's balance (the
+    transaction is then unusable: the caller's atomic block rolls back)."""
     try:
         with connection.cursor() as cursor:
-            cursor.execute(POST_SQL, params)
-            row = cursor.fetchone()
+            if isinstance(statement, Prepared):
+                statement.execute(cursor, params)
+            else:
+                cursor.execute(statement, params)
+            row: tuple[Any, ...] | None = cursor.fetchone()
     except IntegrityError as error:
         constraint = getattr(getattr(error.__cause__, "diag", None), "constraint_name", "")
         if constraint == "ledger_account_within_overdraft":
@@ -208,11 +245,17 @@ def post_once(
                 account_id=budget_legs[0] if len(budget_legs) == 1 else None,
             ) from error
         raise
-    if row is None:
-        return None
-    posted = LedgerTransaction(id=row[0], posted_at=row[1], **fields)
-    posted._state.adding = False
-    return posted
+    return row
+
+
+def post_once(**kwargs: Any) -> LedgerTransaction | None:
+    """Write one balanced transaction (the arguments of ``posting``), or nothing if the
+    idempotency key was used before (then None: the caller looks up the first one with
+    ``existing``). Must run inside the caller's atomic block; raises as ``posting`` and
+    ``execute`` do."""
+    planned = posting(**kwargs)
+    row = execute(POST_SQL, planned.params, planned.legs)
+    return None if row is None else planned.transaction(row[0], row[1])
 
 
 def post(**kwargs: Any) -> LedgerTransaction:

@@ -11,6 +11,32 @@ from core import request_context
 from core.models import AuditEvent, Notification
 
 
+def audit_columns(
+    *,
+    actor: Any,
+    action: str,
+    organisation: Any = None,
+    person: Any = None,
+    acting_for: Any = None,
+    actor_label: str = "",
+) -> dict[str, Any]:
+    """Who did what, for whom and from which request: the columns of an audit event
+    other than the object and its changes. ``audit_record`` writes them with the ORM; a
+    hot path may write them in its own SQL statement (``budgets.services.spend_record``)."""
+    context = request_context.current()
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    return {
+        "actor_id": getattr(user, "pk", None),
+        "actor_label": actor_label or (user.email if user else "system"),
+        "acting_for_id": getattr(acting_for, "pk", None),
+        "person_id": getattr(person, "pk", None),
+        "organisation_id": getattr(organisation, "pk", None),
+        "action": action,
+        "request_id": context.request_id,
+        "ip_address": context.ip_address,
+    }
+
+
 def audit_record(
     *,
     actor: Any,
@@ -24,20 +50,18 @@ def audit_record(
 ) -> AuditEvent:
     """Append one audit event. Call it inside the service's transaction, so the event
     exists exactly when the change does. ``actor`` may be ``None`` for scheduled jobs."""
-    context = request_context.current()
-    user = actor if getattr(actor, "is_authenticated", False) else None
     return AuditEvent.objects.create(
-        actor=user,
-        actor_label=actor_label or (user.email if user else "system"),
-        acting_for=acting_for,
-        person=person,
-        organisation=organisation,
-        action=action,
+        **audit_columns(
+            actor=actor,
+            action=action,
+            organisation=organisation,
+            person=person,
+            acting_for=acting_for,
+            actor_label=actor_label,
+        ),
         object_type=obj._meta.label_lower if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
         changes=changes or {},
-        request_id=context.request_id,
-        ip_address=context.ip_address,
     )
 
 

@@ -29,6 +29,7 @@ from budgets.models import (
     SurplusRecovery,
 )
 from budgets.monitoring import reconciliation_run
+from core import request_context
 from core.exceptions import Conflict
 from core.models import AuditEvent, Notification
 from tests.conftest import World
@@ -264,6 +265,70 @@ def test_a_representative_needs_the_money_scope_to_spend(world: World) -> None:
     representation.scopes = ["view", "manage_money"]
     representation.save()
     assert _spend(world, recorded_by=world.representative).amount_pence == 50_00
+
+
+def test_a_spend_writes_its_ledger_rows_and_one_audit_event_with_the_request(
+    world: World,
+) -> None:
+    representation = world.holder_a.representations.get()
+    representation.scopes = ["view", "manage_money"]
+    representation.save()
+    token = request_context.set_current(
+        request_context.RequestContext(request_id="req-42", ip_address="192.0.2.7")
+    )
+    try:
+        spend = _spend(world, recorded_by=world.representative, note="Six sessions")
+        again = _spend(world, recorded_by=world.representative, note="Six sessions")
+    finally:
+        request_context.reset(token)
+    assert again.pk == spend.pk
+    stored = Spend.objects.select_related("transaction").get(pk=spend.pk)
+    assert (stored.payee, stored.amount_pence, stored.note) == (
+        "Hydrotherapy",
+        50_00,
+        "Six sessions",
+    )
+    assert (stored.state, stored.recorded_by, stored.refunded_pence) == (
+        Spend.State.RECORDED,
+        world.representative,
+        0,
+    )
+    assert stored.transaction == spend.transaction
+    assert stored.transaction.description == "Hydrotherapy: Six sessions"
+    assert sorted(stored.transaction.entries.values_list("amount_pence", flat=True)) == [
+        -50_00,
+        50_00,
+    ]
+    event = AuditEvent.objects.get(action="spend.recorded", object_id=str(spend.pk))
+    assert event.object_type == "budgets.spend"
+    assert (event.actor, event.actor_label) == (world.representative, world.representative.email)
+    assert event.person == event.acting_for == world.holder_a
+    assert event.organisation == world.holder_a.organisation
+    assert event.changes == {
+        "amount_pence": 50_00,
+        "payee": "Hydrotherapy",
+        "transaction": spend.transaction.pk,
+    }
+    assert (event.request_id, event.ip_address) == ("req-42", "192.0.2.7")
+    assert event.created_at == stored.recorded_at
+
+
+def test_a_spend_by_the_holder_is_not_recorded_as_acting_for_anyone(world: World) -> None:
+    spend = _spend(world)
+    event = AuditEvent.objects.get(action="spend.recorded", object_id=str(spend.pk))
+    assert (event.actor, event.acting_for, event.request_id, event.ip_address) == (
+        world.holder_a.user,
+        None,
+        "",
+        None,
+    )
+
+
+def test_an_over_long_payee_is_refused_and_nothing_is_written(world: World) -> None:
+    before = Spend.objects.count(), AuditEvent.objects.count()
+    with pytest.raises(ValidationError, match="200 characters"):
+        _spend(world, payee="x" * 201)
+    assert (Spend.objects.count(), AuditEvent.objects.count()) == before
 
 
 def test_a_spend_over_the_balance_says_how_much_is_available(world: World) -> None:

@@ -10,12 +10,14 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
+from budgets import services
 from budgets.ledger import InsufficientFunds
 from budgets.models import LedgerEntry, LedgerTransaction, Spend, SpendCategory
 from budgets.monitoring import reconciliation_run
 from budgets.services import spend_record
+from core.models import AuditEvent
 from tests.factories import BudgetHolderFactory, make_budget
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -77,6 +79,8 @@ def test_twenty_spends_at_once_from_a_budget_with_room_for_ten() -> None:
     account.refresh_from_db()
     assert account.balance_pence == 0
     assert Spend.objects.filter(budget=budget).count() == 10
+    events = AuditEvent.objects.filter(action="spend.recorded", person=budget.holder)
+    assert sorted(events.values_list("object_id", flat=True)) == sorted(str(s.pk) for s in spent)
     # Entries are written under the account's row lock, one posting at a time, so their
     # order is the order the money moved: the running balance never went below zero.
     running = 0
@@ -115,4 +119,29 @@ def test_one_idempotency_key_from_ten_threads_records_one_spend() -> None:
     assert LedgerTransaction.objects.filter(idempotency_key=f"spend:{key}").count() == 1
     account.refresh_from_db()
     assert account.balance_pence == 700
+    assert reconciliation_run().ok is True
+
+
+def test_a_refusal_inside_a_callers_transaction_leaves_that_transaction_usable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Outside a block a spend is one statement; inside a caller's block it takes a
+    savepoint, so the caller can carry on after Postgres refuses the balance. The read
+    before the write is made stale on purpose (as when another spend got there first),
+    so that the refusal comes from the database's constraint."""
+    budget = make_budget(BudgetHolderFactory(), paid_in_pence=100)
+    read_funding = services._spend_funding
+
+    def stale(*args: Any) -> Any:
+        found, payee_id = read_funding(*args)
+        found.account.balance_pence = 1_000_00
+        return found, payee_id
+
+    monkeypatch.setattr(services, "_spend_funding", stale)
+    with transaction.atomic():
+        with pytest.raises(InsufficientFunds, match=r"£1\.00 available"):
+            _spend(budget, 500, uuid.uuid4().hex)
+        spend = _spend(budget, 100, uuid.uuid4().hex)
+    assert list(Spend.objects.filter(budget=budget)) == [spend]
+    assert AuditEvent.objects.filter(action="spend.recorded", person=budget.holder).count() == 1
     assert reconciliation_run().ok is True
