@@ -54,7 +54,7 @@ PAYEE_MAX_LENGTH = 200  # Spend.payee and a payee ledger account's name
 RECEIPT_TYPES = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
 
 
-def _money(
+def money_checked(
     value: Any, field: str, *, allow_zero: bool = False, cap: int = ledger.MAX_MOVEMENT_PENCE
 ) -> int:
     """Amounts are whole pence. Refuse floats, fractions of a penny, and absurd sizes."""
@@ -76,7 +76,7 @@ def _holder_people(holder: BudgetHolder) -> list[Any]:
     return people
 
 
-def _notify_holder(holder: BudgetHolder, *, subject: str, body: str, link: str) -> None:
+def holder_notify(holder: BudgetHolder, *, subject: str, body: str, link: str) -> None:
     for person in _holder_people(holder):
         notification_send(user=person, subject=subject, body=body, link=link)
 
@@ -205,7 +205,7 @@ def contribution_add(
         budget=budget,
         funder=funder,
         stream=stream,
-        yearly_pence=_money(yearly_pence, "yearly_pence", cap=ledger.MAX_YEARLY_PENCE),
+        yearly_pence=money_checked(yearly_pence, "yearly_pence", cap=ledger.MAX_YEARLY_PENCE),
         management_option=management_option,
         managed_by=managed_by,
     )
@@ -241,20 +241,24 @@ def contribution_change(
     yearly_pence: int,
     changed_by: Any,
     reasons: str = "",
+    plan: Any = None,
 ) -> FundingContribution:
     """Change a funder's yearly amount. Reducing an agreed or running budget needs
-    written reasons: they go to the holder as a notice, kept on their record."""
+    written reasons: they go to the holder as a notice, kept on their record.
+
+    ``plan``: the support plan whose approval sets the budget (``plans.services``),
+    which has checked the approver's rights itself; recorded in the audit event."""
     contribution = (
         FundingContribution.objects.select_for_update()
         .select_related("budget__holder", "funder")
         .get(pk=contribution.pk)
     )
     budget = contribution.budget
-    if not can_manage_budget(changed_by, budget.holder):
+    if plan is None and not can_manage_budget(changed_by, budget.holder):
         raise PermissionDenied
     if budget.state == Budget.State.CLOSED:
         raise Conflict("This budget is closed.")
-    new = _money(yearly_pence, "yearly_pence", cap=ledger.MAX_YEARLY_PENCE)
+    new = money_checked(yearly_pence, "yearly_pence", cap=ledger.MAX_YEARLY_PENCE)
     old = contribution.yearly_pence
     if new == old:
         return contribution
@@ -275,7 +279,7 @@ def contribution_change(
             amount_pence=old - new,
             issued_by=changed_by,
         )
-        _notify_holder(
+        holder_notify(
             budget.holder,
             subject=notice.subject,
             body=(
@@ -290,20 +294,26 @@ def contribution_change(
         obj=budget,
         organisation=budget.holder.organisation,
         person=budget.holder,
-        changes={"contribution": contribution.pk, "yearly_pence": [old, new], "reasons": reasons},
+        changes={
+            "contribution": contribution.pk,
+            "yearly_pence": [old, new],
+            "reasons": reasons,
+            **({"plan": plan.pk} if plan is not None else {}),
+        },
     )
     return contribution
 
 
 @transaction.atomic
 def budget_transition(
-    *, budget: Budget, to_state: str, changed_by: Any, reason: str = ""
+    *, budget: Budget, to_state: str, changed_by: Any, reason: str = "", plan: Any = None
 ) -> Budget:
     """Move a budget through indicative → agreed → active ⇄ suspended → closed.
     Re-applying the current state is a no-op; any other disallowed move raises
-    Conflict. Agreeing needs at least one funding contribution."""
+    Conflict. Agreeing needs at least one funding contribution. ``plan``: as for
+    ``contribution_change`` (an approved plan agrees an indicative budget)."""
     budget = Budget.objects.select_for_update().select_related("holder").get(pk=budget.pk)
-    if not can_manage_budget(changed_by, budget.holder):
+    if plan is None and not can_manage_budget(changed_by, budget.holder):
         raise PermissionDenied
     if to_state not in Budget.State.values:
         raise ValidationError({"state": "Choose a state from the list."})
@@ -329,7 +339,11 @@ def budget_transition(
         obj=budget,
         organisation=budget.holder.organisation,
         person=budget.holder,
-        changes={"state": [old, to_state], "reason": reason},
+        changes={
+            "state": [old, to_state],
+            "reason": reason,
+            **({"plan": plan.pk} if plan is not None else {}),
+        },
     )
     return budget
 
@@ -564,7 +578,7 @@ def _spend_record(
     if not can_manage_money(recorded_by, budget, contribution):
         raise PermissionDenied
     key = f"spend:{idempotency_key}"
-    amount_pence = _money(amount_pence, "amount_pence")
+    amount_pence = money_checked(amount_pence, "amount_pence")
     if category not in SPEND_CATEGORIES:
         raise ValidationError({"category": "Choose a category from the list."})
     if not payee:
@@ -698,7 +712,7 @@ def spend_refund(
         or is_finance_for(recorded_by, spend.budget.holder)
     ):
         raise PermissionDenied
-    amount_pence = _money(amount_pence, "amount_pence")
+    amount_pence = money_checked(amount_pence, "amount_pence")
     key = f"refund:{idempotency_key}"
     replay = ledger.existing(key)
     if replay is not None:
@@ -854,7 +868,7 @@ def spend_query_raise(*, spend: Spend, question: str, asked_by: Any) -> SpendQue
         person=spend.budget.holder,
         changes={"state": [old, spend.state], "question": query.question},
     )
-    _notify_holder(
+    holder_notify(
         spend.budget.holder,
         subject="A question about your spending",
         body=f"Finance asked about {spend.payee} on {spend.spent_on:%-d %B %Y}: {query.question}",
@@ -959,7 +973,7 @@ def surplus_recovery_propose(
     budget = contribution.budget
     if not is_finance_for(proposed_by, budget.holder):
         raise PermissionDenied
-    amount_pence = _money(amount_pence, "amount_pence")
+    amount_pence = money_checked(amount_pence, "amount_pence")
     if not reasons.strip():
         raise ValidationError({"reasons": "Give the reasons: the person will be sent them."})
     if respond_by < timezone.localdate() + datetime.timedelta(days=14):
@@ -1001,7 +1015,7 @@ def surplus_recovery_propose(
         person=budget.holder,
         changes={"amount_pence": amount_pence, "respond_by": str(respond_by)},
     )
-    _notify_holder(
+    holder_notify(
         budget.holder,
         subject=notice.subject,
         body=(
@@ -1080,7 +1094,7 @@ def surplus_recovery_decide(
         )
     if not reasons.strip():
         raise ValidationError({"reasons": "Give the reasons for the decision."})
-    amount = recovery.amount_pence if amount_pence is None else _money(amount_pence, "amount_pence")
+    amount = recovery.amount_pence if amount_pence is None else money_checked(amount_pence, "amount_pence")
     if amount > recovery.amount_pence:
         raise ValidationError({"amount_pence": "The amount cannot be more than the notice said."})
     old = recovery.state
@@ -1125,7 +1139,7 @@ def surplus_recovery_decide(
         person=recovery.budget.holder,
         changes={"state": [old, to_state], "recovered_pence": recovery.recovered_pence},
     )
-    _notify_holder(
+    holder_notify(
         recovery.budget.holder,
         subject=notice.subject,
         body=notice.reasons,

@@ -34,6 +34,7 @@ urlpatterns = [
     path("", include("core.urls")),
     path("", include("users.urls")),
     path("", include("budgets.urls")),
+    path("", include("plans.urls")),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("config.api_router")),
     path("o/", include(oauth2_patterns)),

@@ -57,7 +57,7 @@ class World:
         }
 
 
-def _staff(org: Any, role: str) -> Any:
+def staff_user(org: Any, role: str) -> Any:
     return with_mfa(MembershipFactory(organisation=org, role=role).user)
 
 
@@ -68,7 +68,7 @@ def world(db: Any) -> World:
     provider_org = OrganisationFactory(name="Bright Days", kind=Organisation.Kind.PROVIDER)
     holder_a = BudgetHolderFactory(name="Alex Holder", organisation=org_x)
     holder_b = BudgetHolderFactory(name="Bea Holder", organisation=org_y)
-    staff_x = _staff(org_x, Role.CARE_COORDINATOR)
+    staff_x = staff_user(org_x, Role.CARE_COORDINATOR)
     representative = RepresentationFactory(holder=holder_a, recorded_by=staff_x).representative
     admin = with_mfa(UserFactory(is_staff=True, is_superuser=True))
     budget_a = make_budget(holder_a, paid_in_pence=500_00)
@@ -93,11 +93,11 @@ def world(db: Any) -> World:
         budget_b=budget_b,
         representative=representative,
         staff_x=staff_x,
-        staff_y=_staff(org_y, Role.CARE_COORDINATOR),
-        provider_staff=_staff(provider_org, Role.PROVIDER_STAFF),
-        commissioner=_staff(org_x, Role.COMMISSIONER),
-        finance_officer=_staff(org_x, Role.FINANCE_OFFICER),
-        org_admin_x=_staff(org_x, Role.ORGANISATION_ADMIN),
+        staff_y=staff_user(org_y, Role.CARE_COORDINATOR),
+        provider_staff=staff_user(provider_org, Role.PROVIDER_STAFF),
+        commissioner=staff_user(org_x, Role.COMMISSIONER),
+        finance_officer=staff_user(org_x, Role.FINANCE_OFFICER),
+        org_admin_x=staff_user(org_x, Role.ORGANISATION_ADMIN),
         platform_admin=admin,
     )
 

@@ -25,6 +25,8 @@ class MonitoringFlag(models.Model):
         RUNNING_OUT = "running_out", "Money running out before the next payment"
         NO_SPENDING = "no_spending", "No spending recorded for a long time"
         LEDGER_MISMATCH = "ledger_mismatch", "Balance does not match the ledger"
+        OUTSIDE_PLAN = "outside_plan", "Spending that matches no plan item"
+        REVIEW_OVERDUE = "review_overdue", "Support plan review overdue"
 
     class State(models.TextChoices):
         OPEN = "open", "Open"

@@ -78,6 +78,14 @@ class Spend(models.Model):
     )
     verified_at = models.DateTimeField(null=True, blank=True)
     refunded_pence = models.BigIntegerField(default=0)
+    plan_item = models.ForeignKey(
+        "plans.SupportItem",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="spends",
+        help_text="The support plan item this pays for; spending that matches none is flagged.",
+    )
 
     objects = SpendQuerySet.as_manager()
 

@@ -370,6 +370,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "budgets.tasks.reconciliation_task",
         "schedule": crontab(hour=4, minute=0),
     },
+    "plans-review-sweep": {
+        "task": "plans.tasks.review_sweep_task",
+        "schedule": crontab(hour=5, minute=0),
+    },
 }
 
 # Platform -----------------------------------------------------------------------------

@@ -1,0 +1,67 @@
+"""Who may do what with a support plan. Records are first narrowed by
+``SupportPlan.objects.for_user``; these answer which actions a person may take."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from budgets.models import BudgetHolder
+from budgets.permissions import represents_with
+from plans.models import SupportPlan
+from users.models import Membership, Representation, Role
+
+
+def roles_for(user: Any, holder: BudgetHolder) -> set[str]:
+    """The user's roles at the ICB or council responsible for the holder."""
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    orgs = {pk for pk in (holder.organisation_id, holder.council_id) if pk}
+    return set(
+        Membership.objects.filter(user=user, organisation_id__in=orgs).values_list(
+            "role", flat=True
+        )
+    )
+
+
+def is_holder_side(user: Any, holder: BudgetHolder) -> bool:
+    """The holder, or a representative with the plan scope: the person's own voice."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if holder.user_id is not None and holder.user_id == user.pk:
+        return True
+    return represents_with(user, holder, Representation.Scope.MANAGE_PLAN)
+
+
+def is_planner_for(user: Any, holder: BudgetHolder) -> bool:
+    return Role.SUPPORT_PLANNER in roles_for(user, holder)
+
+
+def can_write(user: Any, holder: BudgetHolder) -> bool:
+    """Start and edit a plan: the holder, a representative with plan scope, a planner."""
+    return is_holder_side(user, holder) or is_planner_for(user, holder)
+
+
+def can_edit(user: Any, plan: SupportPlan) -> bool:
+    return plan.is_editable and can_write(user, plan.holder)
+
+
+def can_approve_as(user: Any, plan: SupportPlan, step: str) -> bool:
+    """``step`` is "clinician" or "commissioner"."""
+    role = {"clinician": Role.CLINICIAN, "commissioner": Role.COMMISSIONER}.get(step)
+    return role is not None and role in roles_for(user, plan.holder)
+
+
+def can_request_changes(user: Any, plan: SupportPlan) -> bool:
+    return bool(roles_for(user, plan.holder) & {Role.CLINICIAN, Role.COMMISSIONER})
+
+
+def can_comment(user: Any, plan: SupportPlan) -> bool:
+    """Everyone who writes or signs off the plan may comment on it."""
+    return can_write(user, plan.holder) or can_request_changes(user, plan)
+
+
+def can_review(user: Any, holder: BudgetHolder) -> bool:
+    """Record a review: the planner, a clinician or the care coordinator."""
+    return bool(
+        roles_for(user, holder) & {Role.SUPPORT_PLANNER, Role.CLINICIAN, Role.CARE_COORDINATOR}
+    )
