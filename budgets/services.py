@@ -1094,7 +1094,11 @@ def surplus_recovery_decide(
         )
     if not reasons.strip():
         raise ValidationError({"reasons": "Give the reasons for the decision."})
-    amount = recovery.amount_pence if amount_pence is None else money_checked(amount_pence, "amount_pence")
+    amount = (
+        recovery.amount_pence
+        if amount_pence is None
+        else money_checked(amount_pence, "amount_pence")
+    )
     if amount > recovery.amount_pence:
         raise ValidationError({"amount_pence": "The amount cannot be more than the notice said."})
     old = recovery.state
