@@ -5,6 +5,8 @@ from drf_spectacular.views import SpectacularAPIView
 
 from budgets.api import views as budgets_api
 from core.api.docs import api_docs
+from plans.api import fhir_views
+from plans.api import views as plans_api
 from users.api import views as users_api
 
 app_name = "api"
@@ -37,6 +39,19 @@ urlpatterns = [
         budgets_api.AllocationRunDetail.as_view(),
         name="allocation_run_detail",
     ),
+    path("plans/", plans_api.PlanList.as_view(), name="plan_list"),
+    path("plans/<int:pk>/", plans_api.PlanDetail.as_view(), name="plan_detail"),
+    path("plans/<int:pk>/versions/", plans_api.PlanVersionList.as_view(), name="plan_versions"),
+    path("plans/<int:pk>/submit/", plans_api.PlanSubmit.as_view(), name="plan_submit"),
+    path("plans/<int:pk>/approve/", plans_api.PlanApprove.as_view(), name="plan_approve"),
+    path(
+        "plans/<int:pk>/request-changes/",
+        plans_api.PlanRequestChanges.as_view(),
+        name="plan_request_changes",
+    ),
+    path("fhir/Patient/<int:pk>", fhir_views.FhirPatient.as_view(), name="fhir_patient"),
+    path("fhir/CarePlan/<int:pk>", fhir_views.FhirCarePlan.as_view(), name="fhir_careplan"),
+    path("fhir/Goal/<int:pk>", fhir_views.FhirGoal.as_view(), name="fhir_goal"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", api_docs, name="docs"),
 ]

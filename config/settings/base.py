@@ -305,6 +305,10 @@ OAUTH2_PROVIDER = {
         "budgets:read": "Read budgets, their funding and ledger transactions",
         "spending:write": "Record spending on budgets the organisation manages",
         "allocation:read": "Read allocation runs (platform-wide)",
+        "plans:read": "Read the support plans of the organisation's budget holders, their "
+        "versions and their FHIR CarePlan and Goal views",
+        "plans:write": "Submit, approve or send back support plans, in the name of the "
+        "application's responsible user and within that user's role",
     },
     "DEFAULT_SCOPES": ["organisation:read"],
     "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,

@@ -12,7 +12,7 @@ from django.test import Client
 PARTNER_SECRET = "partner-secret"
 ALL_SCOPES = (
     "organisation:read members:read members:write "
-    "holders:read budgets:read spending:write allocation:read"
+    "holders:read budgets:read spending:write allocation:read plans:read plans:write"
 )
 PROBLEM_JSON = "application/problem+json"
 
