@@ -47,6 +47,8 @@ def _navigation(
         Access.FINANCE_OFFICER,
     }:
         items.append({"text": "Flags", "href": reverse("budgets:flag_list")})
+    if principals & {Access.SUPPORT_PLANNER, Access.CLINICIAN, Access.COMMISSIONER}:
+        items.append({"text": "Plans waiting", "href": reverse("plans:queue")})
     if principals & {Access.COMMISSIONER, Access.FINANCE_OFFICER}:
         items.append({"text": "Payments in", "href": reverse("budgets:allocation_run_list")})
         items.append({"text": "Recoveries", "href": reverse("budgets:recovery_list")})

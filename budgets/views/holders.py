@@ -19,6 +19,7 @@ from budgets.forms.holders import HolderCreateForm, HolderSearchForm
 from budgets.ledger import format_pence
 from budgets.models import BudgetHolder
 from core.services import personal_record_viewed
+from plans import selectors as plan_selectors
 
 
 def add_service_errors(
@@ -88,13 +89,19 @@ def holder_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     personal_record_viewed(viewer=request.user, person=holder, what="holder_detail")
     actions = selectors.holder_actions(user=request.user, holder=holder)
+    budgets = list(selectors.holder_budgets(holder=holder))
     return render(
         request,
         "budgets/holder_detail.html",
         {
             "holder": holder,
             "representations": holder.representations.current().select_related("representative"),
-            "budgets": list(selectors.holder_budgets(holder=holder)),
+            "budgets": budgets,
+            # Each budget's support plan (in force and in the making).
+            "plans": plan_selectors.plans_by_budget(budgets=budgets),
+            "plan_actions": plan_selectors.holder_plan_actions(user=request.user, holder=holder)
+            if actions["is_staff"]
+            else {},
             "flags": list(selectors.holder_open_flags(holder=holder))
             if actions["is_staff"]
             else [],

@@ -36,6 +36,7 @@ from budgets.permissions import can_manage_money, is_finance_for
 from core.authz import Access, request_principals
 from core.exceptions import Conflict
 from core.services import personal_record_viewed
+from plans import selectors as plan_selectors
 
 
 def _budget(request: HttpRequest, pk: int, *, page: str) -> Budget:
@@ -100,6 +101,8 @@ def budget_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "show_notices": bool(
                 request_principals(request) & {Access.HOLDER, Access.REPRESENTATIVE}
             ),
+            # The support plan the money follows: its cost against the budget.
+            "plans": plan_selectors.budget_plans(budget=budget),
             **whose,
         },
     )
