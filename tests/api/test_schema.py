@@ -17,6 +17,10 @@ pytestmark = pytest.mark.django_db
 MEMBERS = "/api/v1/organisations/{id}/members/"
 SPENDS = "/api/v1/budgets/{id}/spends/"
 TRANSACTIONS = "/api/v1/budgets/{id}/transactions/"
+PLAN_SUBMIT = "/api/v1/plans/{id}/submit/"
+PLAN_APPROVE = "/api/v1/plans/{id}/approve/"
+PLAN_REQUEST_CHANGES = "/api/v1/plans/{id}/request-changes/"
+FHIR_CAREPLAN = "/api/v1/fhir/CarePlan/{id}"
 
 
 @pytest.fixture
@@ -64,10 +68,19 @@ def test_the_schema_documents_every_api_operation(schema: dict[str, Any]) -> Non
         (SPENDS, "post"),
         ("/api/v1/allocation-runs/", "get"),
         ("/api/v1/allocation-runs/{id}/", "get"),
+        ("/api/v1/plans/", "get"),
+        ("/api/v1/plans/{id}/", "get"),
+        ("/api/v1/plans/{id}/versions/", "get"),
+        (PLAN_SUBMIT, "post"),
+        (PLAN_APPROVE, "post"),
+        (PLAN_REQUEST_CHANGES, "post"),
+        ("/api/v1/fhir/Patient/{id}", "get"),
+        ("/api/v1/fhir/CarePlan/{id}", "get"),
+        ("/api/v1/fhir/Goal/{id}", "get"),
     }
 
 
-@pytest.mark.parametrize("path", [MEMBERS, SPENDS])
+@pytest.mark.parametrize("path", [MEMBERS, SPENDS, PLAN_SUBMIT, PLAN_APPROVE, PLAN_REQUEST_CHANGES])
 def test_each_money_or_member_write_requires_an_idempotency_key_header(
     schema: dict[str, Any], path: str
 ) -> None:
@@ -105,6 +118,10 @@ def test_reads_take_no_idempotency_key(schema: dict[str, Any]) -> None:
         ("/api/v1/budgets/{id}/", "get", {"401", "403", "404", "429"}),
         (TRANSACTIONS, "get", {"400", "401", "403", "404", "429"}),
         (SPENDS, "post", {"400", "401", "403", "404", "409", "415", "422", "429"}),
+        ("/api/v1/plans/", "get", {"400", "401", "403", "404", "429"}),
+        ("/api/v1/plans/{id}/versions/", "get", {"401", "403", "404", "429"}),
+        (PLAN_APPROVE, "post", {"400", "401", "403", "404", "409", "415", "422", "429"}),
+        (FHIR_CAREPLAN, "get", {"401", "403", "404", "406", "429"}),
     ],
 )
 def test_each_operation_documents_its_problem_responses(
@@ -120,6 +137,16 @@ def test_each_operation_documents_its_problem_responses(
         assert responses[code]["content"][PROBLEM_JSON]["schema"] == {
             "$ref": "#/components/schemas/Problem"
         }
+
+
+def test_fhir_resources_are_documented_as_fhir_json(schema: dict[str, Any]) -> None:
+    for resource in ("Patient", "CarePlan", "Goal"):
+        ok = schema["paths"][f"/api/v1/fhir/{resource}/{{id}}"]["get"]["responses"]["200"]
+        (media_type,) = ok["content"]
+        assert media_type == "application/fhir+json"
+        assert ok["content"][media_type]["schema"]["properties"]["resourceType"]["enum"] == [
+            resource
+        ]
 
 
 def test_the_problem_body_is_described(schema: dict[str, Any]) -> None:
@@ -156,6 +183,13 @@ def test_each_operation_names_the_oauth2_scopes_it_needs(schema: dict[str, Any])
     assert oauth2_scopes(TRANSACTIONS, "get") == [["budgets:read"]]
     assert oauth2_scopes(SPENDS, "post") == [["spending:write"]]
     assert oauth2_scopes("/api/v1/allocation-runs/", "get") == [["allocation:read"]]
+    assert oauth2_scopes("/api/v1/plans/", "get") == [["plans:read"]]
+    assert oauth2_scopes("/api/v1/plans/{id}/versions/", "get") == [["plans:read"]]
+    for action in (PLAN_SUBMIT, PLAN_APPROVE, PLAN_REQUEST_CHANGES):
+        assert oauth2_scopes(action, "post") == [["plans:write"]]
+    assert oauth2_scopes("/api/v1/fhir/Patient/{id}", "get") == [["holders:read"]]
+    assert oauth2_scopes(FHIR_CAREPLAN, "get") == [["plans:read"]]
+    assert oauth2_scopes("/api/v1/fhir/Goal/{id}", "get") == [["plans:read"]]
 
 
 def test_the_oauth2_scheme_is_client_credentials_at_the_token_endpoint(
@@ -173,6 +207,8 @@ def test_the_oauth2_scheme_is_client_credentials_at_the_token_endpoint(
         "budgets:read",
         "spending:write",
         "allocation:read",
+        "plans:read",
+        "plans:write",
     }
 
 

@@ -22,6 +22,7 @@ from schemathesis.checks import (
     unsupported_method,
 )
 
+from plans.services import outcome_save, plan_start
 from tests.api.partners import ALL_SCOPES
 from tests.factories import MembershipFactory, PartnerApplicationFactory
 
@@ -41,12 +42,15 @@ CHECKS = [
 @pytest.fixture
 def api_schema(world: Any) -> Any:
     loaded = schemathesis.openapi.from_wsgi("/api/v1/schema/", get_wsgi_application())
+    # Holder A's draft plan with one outcome, so plan and FHIR reads can succeed.
+    plan = plan_start(budget=world.budget_a, started_by=world.holder_a.user)
+    outcome = outcome_save(plan=plan, saved_by=world.holder_a.user, goal="Walk to the park")
 
     @loaded.hook
     def flatmap_path_parameters(context: Any, path_parameters: dict[str, Any]) -> Any:
         """Generated ids rarely name a real record; often name the partner's own
-        organisation, holder or budget (so reads, invitations and spends succeed) or
-        another organisation's (so they are not found)."""
+        organisation, holder, budget, plan or outcome (so reads, invitations and spends
+        succeed) or another organisation's (so they are not found)."""
         if not path_parameters or "id" not in path_parameters:
             return st.just(path_parameters)
         ids = [
@@ -56,6 +60,8 @@ def api_schema(world: Any) -> Any:
             world.holder_b.pk,
             world.budget_a.pk,
             world.budget_b.pk,
+            plan.pk,
+            outcome.pk,
         ]
         return st.sampled_from([path_parameters] + [{**path_parameters, "id": pk} for pk in ids])
 
