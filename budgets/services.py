@@ -29,6 +29,7 @@ from budgets.models import (
     BudgetHolder,
     BudgetNotice,
     FundingContribution,
+    FundingStream,
     LedgerAccount,
     LedgerTransaction,
     MonitoringFlag,
@@ -50,6 +51,9 @@ from core.services import audit_columns, audit_record, notification_send
 from users.models import Organisation
 
 SPEND_CATEGORIES = frozenset(SpendCategory.values)
+PLAN_ITEM_NOT_ACTIVE = (
+    'Choose an item from the support plan now in force for this budget, or "Not in my plan".'
+)
 PAYEE_MAX_LENGTH = 200  # Spend.payee and a payee ledger account's name
 RECEIPT_TYPES = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
 
@@ -370,8 +374,10 @@ def _check_receipt(receipt: UploadedFile) -> tuple[str, str]:
 
 # The spend path runs for every spend in the country, so its lookup is one hand-written
 # query (an ORM select_related over five tables cost more to compile and plan than to
-# run). It reads the funding, its budget account, the budget, the holder and the payee's
-# account (made on first use, when this finds none).
+# run). It reads the funding, its budget account, the budget, the holder, the payee's
+# account (made on first use, when this finds none) and, when the spend names a support
+# plan item, that item if it belongs to the budget's active plan (so linking a spend to
+# the plan costs no extra round trip).
 SPEND_FUNDING = Prepared(
     "phb_spend_funding",
     """
@@ -380,16 +386,22 @@ SELECT c.id, c.managed_by_id, c.funder_id, c.stream,
        b.id, b.state, b.period_start, b.period_end,
        h.id, h.user_id, h.organisation_id, h.council_id, h.name,
        (SELECT p.id FROM budgets_ledgeraccount AS p
-         WHERE p.kind = 'payee' AND p.name = %(payee)s) AS payee_account_id
+         WHERE p.kind = 'payee' AND p.name = %(payee)s) AS payee_account_id,
+       item.id, item.stream
   FROM budgets_fundingcontribution AS c
   JOIN budgets_ledgeraccount AS a ON a.contribution_id = c.id
   JOIN budgets_budget AS b ON b.id = c.budget_id
   JOIN budgets_budgetholder AS h ON h.id = b.holder_id
+  LEFT JOIN LATERAL (
+      SELECT i.id, i.stream FROM plans_supportitem AS i
+        JOIN plans_supportplan AS sp ON sp.id = i.plan_id
+       WHERE i.id = %(plan_item)s AND sp.budget_id = c.budget_id AND sp.state = 'active'
+  ) AS item ON true
  WHERE c.budget_id = %(budget)s AND (%(contribution)s::bigint IS NULL OR c.id = %(contribution)s)
  ORDER BY c.id
  LIMIT 2
 """,
-    {"budget": "bigint", "contribution": "bigint", "payee": "text"},
+    {"budget": "bigint", "contribution": "bigint", "payee": "text", "plan_item": "bigint"},
 )
 
 
@@ -405,10 +417,15 @@ def _partial(model: Any, **values: Any) -> Any:
 
 
 def _spend_funding(
-    budget: Budget, contribution: FundingContribution | None, payee: str
+    budget: Budget,
+    contribution: FundingContribution | None,
+    payee: str,
+    plan_item: int | None = None,
 ) -> tuple[FundingContribution, int | None]:
-    """The funding a spend comes from, with its budget account, budget and holder; and
-    the payee's account id if the payee is known."""
+    """The funding a spend comes from, with its budget account, budget and holder, and
+    the payee's account id if the payee is known. The funding's ``plan_item_found`` is
+    (id, stream) of ``plan_item`` if that is an item of the budget's active support
+    plan, else None."""
     with connection.cursor() as cursor:
         SPEND_FUNDING.execute(
             cursor,
@@ -416,6 +433,7 @@ def _spend_funding(
                 "budget": budget.pk,
                 "contribution": getattr(contribution, "pk", None),
                 "payee": payee,
+                "plan_item": plan_item,
             },
         )
         rows = cursor.fetchall()
@@ -426,7 +444,8 @@ def _spend_funding(
     if len(rows) != 1:
         raise ValidationError({"contribution": "Choose which funding the spend comes from."})
     (c_id, managed_by, funder, stream, a_id, balance, overdraft) = rows[0][:7]
-    (b_id, state, start, end, h_id, user, organisation, council, name, payee_id) = rows[0][7:]
+    (b_id, state, start, end, h_id, user, organisation, council, name, payee_id) = rows[0][7:17]
+    item_id, item_stream = rows[0][17:]
     holder = _partial(
         BudgetHolder,
         id=h_id,
@@ -457,7 +476,36 @@ def _spend_funding(
         balance_pence=balance,
         overdraft_pence=overdraft,
     )
+    found.plan_item_found = (item_id, item_stream) if item_id is not None else None
     return found, payee_id
+
+
+def plan_item_id(value: Any) -> int | None:
+    """A support plan item as a spend names it: an item, its id, or None."""
+    if value is None or value == "":
+        return None
+    value = getattr(value, "pk", value)
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**63:
+        raise ValidationError({"plan_item": PLAN_ITEM_NOT_ACTIVE})
+    return value
+
+
+def plan_item_checked(item: tuple[int, str] | None, contribution: FundingContribution) -> None:
+    """The item (id, stream) found in the budget's active plan, if one was asked for, must
+    be paid from the spend's funding stream (or be free of any)."""
+    if item is None:
+        raise ValidationError({"plan_item": PLAN_ITEM_NOT_ACTIVE})
+    _, stream = item
+    if stream and stream != contribution.stream:
+        raise ValidationError(
+            {
+                "plan_item": f"That support is paid from {FundingStream(stream).label}, "
+                f"not from the {FundingStream(contribution.stream).label} funding this "
+                "spend comes from."
+            }
+        )
 
 
 # The spend, its ledger transaction and legs, and its audit event, in one statement (each
@@ -469,10 +517,10 @@ SPEND_WRITE = Prepared(
     INSERT INTO budgets_spend
         (budget_id, contribution_id, transaction_id, payee, spent_on, amount_pence, category,
          note, receipt, receipt_content_type, receipt_extension, state, recorded_by_id,
-         recorded_at, refunded_pence)
+         recorded_at, refunded_pence, plan_item_id)
     SELECT %(budget)s, %(contribution)s, header.id, %(payee)s, %(occurred_on)s, %(amount)s,
            %(category)s, %(note)s, '', %(receipt_content_type)s, %(receipt_extension)s,
-           'recorded', %(created_by)s, now(), 0
+           'recorded', %(created_by)s, now(), 0, %(plan_item)s
       FROM header
     RETURNING id, transaction_id, recorded_at
 ), audit AS (
@@ -481,8 +529,9 @@ SPEND_WRITE = Prepared(
          object_type, object_id, changes, request_id, ip_address)
     SELECT now(), %(actor_id)s, %(actor_label)s, %(acting_for_id)s, %(person_id)s,
            %(organisation_id)s, %(action)s, 'budgets.spend', spend.id::text,
-           jsonb_build_object('amount_pence', %(amount)s::bigint, 'payee', %(payee)s::text,
-                              'transaction', spend.transaction_id),
+           jsonb_strip_nulls(jsonb_build_object(
+               'amount_pence', %(amount)s::bigint, 'payee', %(payee)s::text,
+               'transaction', spend.transaction_id, 'plan_item', %(plan_item)s::bigint)),
            %(request_id)s, %(ip_address)s::inet
       FROM spend
 )
@@ -504,6 +553,7 @@ SELECT spend.id, spend.recorded_at, header.id, header.posted_at FROM spend, head
         "action": "text",
         "request_id": "text",
         "ip_address": "inet",
+        "plan_item": "bigint",
     },
 )
 
@@ -520,8 +570,14 @@ def spend_record(
     contribution: FundingContribution | None = None,
     note: str = "",
     receipt: UploadedFile | None = None,
+    plan_item: Any = None,
 ) -> Spend:
     """Record money spent from an active budget, and post it to the ledger.
+
+    ``plan_item`` (a support plan item or its id, optional) says which part of the
+    support plan the spend pays for: it must be an item of the budget's active plan,
+    paid from the spend's funding stream (or free), else ValidationError. A spend
+    linked to none is flagged by the plan sweep as spending outside the plan.
 
     The same ``idempotency_key`` returns the first spend and moves nothing more (a
     double-submitted form, a retried API call). Raises ValidationError for bad input,
@@ -549,6 +605,7 @@ def spend_record(
                 contribution=contribution,
                 note=note,
                 receipt=receipt,
+                plan_item=plan_item,
             )
     except ledger.InsufficientFunds as error:
         # Postgres refused the balance (a concurrent spend got there first). Nothing
@@ -571,12 +628,16 @@ def _spend_record(
     contribution: FundingContribution | None,
     note: str,
     receipt: UploadedFile | None,
+    plan_item: Any,
 ) -> Spend:
     payee = " ".join((payee or "").split())
-    contribution, payee_id = _spend_funding(budget, contribution, payee)
+    item_id = plan_item_id(plan_item)
+    contribution, payee_id = _spend_funding(budget, contribution, payee, item_id)
     budget = contribution.budget
     if not can_manage_money(recorded_by, budget, contribution):
         raise PermissionDenied
+    if item_id is not None:
+        plan_item_checked(getattr(contribution, "plan_item_found", None), contribution)
     key = f"spend:{idempotency_key}"
     amount_pence = money_checked(amount_pence, "amount_pence")
     if category not in SPEND_CATEGORIES:
@@ -643,6 +704,7 @@ def _spend_record(
             "note": note,
             "receipt_content_type": receipt_type[0],
             "receipt_extension": receipt_type[1],
+            "plan_item": item_id,
         },
         planned.legs,
     )
@@ -669,6 +731,7 @@ def _spend_record(
         verified_by_id=None,
         verified_at=None,
         refunded_pence=0,
+        plan_item_id=item_id,
     )
     spend.budget, spend.contribution = budget, contribution
     spend.transaction = planned.transaction(transaction_id, posted_at)
@@ -912,6 +975,53 @@ def spend_query_answer(*, query: SpendQuery, answer: str, answered_by: Any) -> S
             link=reverse("budgets:spend_detail", args=[spend.pk]),
         )
     return query
+
+
+@transaction.atomic
+def spend_plan_item_link(*, spend: Spend, plan_item: Any, linked_by: Any) -> Spend:
+    """Say which item of the support plan a spend paid for (``plan_item``: an item or
+    its id), or with None that it paid for none. The item must be in the plan now in
+    force for the spend's budget and paid from the spend's funding stream (or free):
+    else ValidationError. Those who manage the money, or finance, may do it (else
+    PermissionDenied). Linking to the item already linked changes nothing."""
+    from plans.models import SupportItem, SupportPlan
+
+    spend = (
+        Spend.objects.select_for_update()
+        .select_related("budget__holder", "contribution")
+        .get(pk=spend.pk)
+    )
+    holder = spend.budget.holder
+    if not (
+        can_manage_money(linked_by, spend.budget, spend.contribution)
+        or is_finance_for(linked_by, holder)
+    ):
+        raise PermissionDenied
+    item_id = plan_item_id(plan_item)
+    if item_id == spend.plan_item_id:
+        return spend
+    if item_id is not None:
+        found = (
+            SupportItem.objects.filter(
+                pk=item_id, plan__budget_id=spend.budget_id, plan__state=SupportPlan.State.ACTIVE
+            )
+            .values_list("id", "stream")
+            .first()
+        )
+        plan_item_checked(found, spend.contribution)
+    old = spend.plan_item_id
+    spend.plan_item_id = item_id
+    spend.save(update_fields=["plan_item"])
+    audit_record(
+        actor=linked_by,
+        action="spend.plan_item_linked",
+        obj=spend,
+        organisation=holder.organisation,
+        person=holder,
+        acting_for=holder if holder.user_id != getattr(linked_by, "pk", None) else None,
+        changes={"plan_item": [old, item_id]},
+    )
+    return spend
 
 
 # Flags ----------------------------------------------------------------------------------

@@ -45,14 +45,45 @@ def can_edit(user: Any, plan: SupportPlan) -> bool:
     return plan.is_editable and can_write(user, plan.holder)
 
 
-def can_approve_as(user: Any, plan: SupportPlan, step: str) -> bool:
+def has_sign_off_role(user: Any, plan: SupportPlan, step: str) -> bool:
     """``step`` is "clinician" or "commissioner"."""
     role = {"clinician": Role.CLINICIAN, "commissioner": Role.COMMISSIONER}.get(step)
     return role is not None and role in roles_for(user, plan.holder)
 
 
+def sign_off_refused(user: Any, plan: SupportPlan, step: str) -> str:
+    """Why ``user`` may not give this sign-off although they hold the role (empty if
+    they may). A commissioner's sign-off is a second, independent look at a large or
+    much larger plan, so one person never gives both: someone who is both a clinician
+    and a commissioner gives one of the two. Nor does anyone approve a plan they sent
+    for approval themselves (a planner who is also a clinician)."""
+    other = "commissioner" if step == "clinician" else "clinician"
+    if getattr(plan, f"{other}_approved_by_id") == getattr(user, "pk", None):
+        return (
+            f"You gave the {other}'s approval of this plan: a different person must give "
+            f"the {step}'s."
+        )
+    if plan.agreed_by_id is not None and plan.agreed_by_id == getattr(user, "pk", None):
+        return "You sent this plan for approval: someone else must approve it."
+    return ""
+
+
+def can_approve_as(user: Any, plan: SupportPlan, step: str) -> bool:
+    """``step`` is "clinician" or "commissioner": the user holds that role for the
+    holder and may give that sign-off on this plan (see ``sign_off_refused``)."""
+    return has_sign_off_role(user, plan, step) and not sign_off_refused(user, plan, step)
+
+
 def can_request_changes(user: Any, plan: SupportPlan) -> bool:
     return bool(roles_for(user, plan.holder) & {Role.CLINICIAN, Role.COMMISSIONER})
+
+
+def can_end(user: Any, plan: SupportPlan) -> bool:
+    """End a version: one still being written, by those who write it or sign plans
+    off; an approved or active one, only by a clinician or commissioner."""
+    if plan.is_editable and can_write(user, plan.holder):
+        return True
+    return can_request_changes(user, plan)
 
 
 def can_comment(user: Any, plan: SupportPlan) -> bool:

@@ -31,19 +31,29 @@ SELECT p.budget_id, 'review_overdue', 'open',
 ON CONFLICT DO NOTHING
 """
 
-# Spending since the plan came into force that is linked to no plan item.
+# Spending since the plan came into force that is linked to no plan item (and was not
+# refunded in full). Each flag records the last spend it covers, so once staff resolve
+# it the same spends never raise it again: only later unlinked spends do. While a flag
+# is open, later spends wait for it (one unresolved flag per budget and kind).
 OUTSIDE_PLAN_SQL = """
 INSERT INTO budgets_monitoringflag (budget_id, kind, state, details, raised_at, note)
 SELECT p.budget_id, 'outside_plan', 'open',
        jsonb_build_object('plan', p.id, 'spends', unmatched.ids,
-                          'amount_pence', unmatched.pence),
+                          'amount_pence', unmatched.pence, 'last_spend', unmatched.last),
        now(), ''
   FROM plans_supportplan AS p
  CROSS JOIN LATERAL (
-     SELECT array_agg(s.id ORDER BY s.id) AS ids, sum(s.amount_pence) AS pence
+     SELECT coalesce(max((f.details ->> 'last_spend')::bigint), 0) AS covered
+       FROM budgets_monitoringflag AS f
+      WHERE f.budget_id = p.budget_id AND f.kind = 'outside_plan'
+ ) AS earlier
+ CROSS JOIN LATERAL (
+     SELECT array_agg(s.id ORDER BY s.id) AS ids, sum(s.amount_pence) AS pence,
+            max(s.id) AS last
        FROM budgets_spend AS s
       WHERE s.budget_id = p.budget_id AND s.plan_item_id IS NULL
-        AND s.recorded_at >= p.active_from
+        AND s.recorded_at >= p.active_from AND s.id > earlier.covered
+        AND s.refunded_pence < s.amount_pence
  ) AS unmatched
  WHERE p.state = 'active' AND unmatched.ids IS NOT NULL
 ON CONFLICT DO NOTHING

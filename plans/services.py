@@ -107,12 +107,23 @@ def _notify_staff(plan: SupportPlan, roles: Iterable[str], subject: str, body: s
 def plan_start(*, budget: Budget, started_by: Any) -> SupportPlan:
     """A new draft for the budget: the first version, or a copy of the active one to
     change (its outcomes, items, risks, circle and money arrangements come across).
-    If a version is already being written, that one is returned."""
+    If a version is already being written (a draft, or one sent back for changes), that
+    one is returned. Raises Conflict while a version is waiting for approval: it cannot
+    be changed until a clinician asks for changes, and a second version beside it would
+    leave two plans for the one budget."""
     budget = Budget.objects.select_for_update().select_related("holder").get(pk=budget.pk)
     if not permissions.can_write(started_by, budget.holder):
         raise PermissionDenied
     if budget.state == Budget.State.CLOSED:
         raise Conflict("This budget is closed: a plan cannot be started for it.")
+    waiting = budget.plans.filter(
+        state__in=[SupportPlan.State.SUBMITTED, SupportPlan.State.APPROVED]
+    ).first()
+    if waiting is not None:
+        raise Conflict(
+            f"Version {waiting.version} of the plan is waiting for approval. It can be "
+            "changed if the clinician asks for changes, or once it is approved."
+        )
     return _draft(budget, started_by)
 
 
@@ -185,32 +196,61 @@ def _copy_parts(source: SupportPlan, target: SupportPlan) -> None:
 def plan_update(*, plan: SupportPlan, updated_by: Any, **fields: Any) -> SupportPlan:
     """Change the plan's own text and review dates (``what_matters``,
     ``if_support_fails``, ``carer_emergency``, ``first_review_on``,
-    ``review_every_months``)."""
+    ``review_every_months``). Dates may be ``date`` objects or ISO strings
+    ("2026-03-27"), months an int or a string of digits (as a form or the API sends
+    them); anything else is a ValidationError and nothing changes."""
     plan = _editable(plan, updated_by)
     allowed = {*PLAN_FIELDS, "first_review_on", "review_every_months"}
     unknown = set(fields) - allowed
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "This cannot be changed here."))
+    cleaned = {name: _plan_field(name, value) for name, value in fields.items()}
+    if cleaned.get("first_review_on") is not None:
+        _check_first_review(cleaned["first_review_on"], timezone.localdate())
     changes = {}
-    for name, value in fields.items():
-        if isinstance(value, str):
-            value = value.strip()
+    for name, value in cleaned.items():
         if getattr(plan, name) != value:
-            changes[name] = value if not isinstance(value, datetime.date) else value.isoformat()
+            changes[name] = value.isoformat() if isinstance(value, datetime.date) else value
             setattr(plan, name, value)
-    if "review_every_months" in fields:
-        months = plan.review_every_months
-        if not isinstance(months, int) or not 1 <= months <= 12:
-            raise ValidationError(
-                {"review_every_months": "Reviews must be at least once a year: 1 to 12 months."}
-            )
-    if plan.first_review_on is not None:
-        _check_first_review(plan.first_review_on, timezone.localdate())
     if changes:
         plan.full_clean(exclude=["holder", "budget", "revises", "created_by"])
         plan.save()
         _audit(plan, updated_by, "plan.updated", fields=sorted(changes))
     return plan
+
+
+def _plan_field(name: str, value: Any) -> Any:
+    """One of ``plan_update``'s fields as the model holds it, or a ValidationError."""
+    if name in PLAN_FIELDS:
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            raise ValidationError({name: "Enter text."})
+        return value.strip()
+    if name == "first_review_on":
+        if value is None or value == "":
+            return None
+        if isinstance(value, str):
+            try:
+                value = datetime.date.fromisoformat(value.strip())
+            except ValueError:
+                raise ValidationError(
+                    {name: "Enter the first review date as a real date, like 27 3 2026."}
+                ) from None
+        # A datetime is a date too, but "when" in a zone is not a day: refuse it.
+        if isinstance(value, datetime.datetime) or not isinstance(value, datetime.date):
+            raise ValidationError(
+                {name: "Enter the first review date as a real date, like 27 3 2026."}
+            )
+        return value
+    # review_every_months
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 12:
+        raise ValidationError(
+            {name: "Reviews must be at least once a year: enter a number of months, 1 to 12."}
+        )
+    return value
 
 
 def _check_first_review(first: datetime.date, start: datetime.date) -> None:
@@ -313,8 +353,9 @@ def item_save(
             raise ValidationError({"carer": "Choose a family carer from the circle of support."})
         if carer_support not in SupportItem.CarerSupport.values:
             raise ValidationError({"carer_support": "Choose training, a break or back-up."})
-    outcomes = list(plan.outcomes.filter(pk__in=list(outcome_ids)))
-    if len(outcomes) != len(set(outcome_ids)):
+    ids = _ids(outcome_ids, "outcome_ids", "Choose outcomes from this plan.")
+    outcomes = list(plan.outcomes.filter(pk__in=ids))
+    if len(outcomes) != len(ids):
         raise ValidationError({"outcome_ids": "Choose outcomes from this plan."})
     if item is None:
         item = SupportItem(plan=plan, position=_next_position(plan.items), key=uuid.uuid4())
@@ -338,6 +379,20 @@ def item_save(
         stream=stream,
     )
     return item
+
+
+def _ids(values: Iterable[Any], field: str, message: str) -> list[int]:
+    """Record ids as given by a form or the API (ints or strings of digits), once each,
+    in order. The iterable is read once, so a generator works too."""
+    ids: list[int] = []
+    for value in values or ():
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value.strip())
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**63:
+            raise ValidationError({field: message})
+        if value not in ids:
+            ids.append(value)
+    return ids
 
 
 def _recost(plan: SupportPlan) -> None:
@@ -517,16 +572,21 @@ def problems(plan: SupportPlan) -> dict[str, list[str]]:
                 )
     if not plan.if_support_fails.strip():
         found["contingency"].append("Say what happens if your support fails.")
-    carers = plan.circle.filter(relationship=CircleMember.Relationship.CARER)
-    if carers.exists():
+    circle = list(plan.circle.all())
+    carers = [m for m in circle if m.is_family_carer]
+    if carers:
         if not plan.carer_emergency.strip():
             found["contingency"].append(
                 "Say what your family carer does, and who steps in, in an emergency."
             )
-        if not plan.circle.filter(is_backup=True).exists():
+        # The back-up steps in when the carer cannot: a carer is no back-up for themself.
+        backups = [m for m in circle if m.is_backup]
+        uncovered = [c for c in carers if not any(b.pk != c.pk for b in backups)]
+        if uncovered:
+            names = " and ".join(c.name for c in uncovered)
             found["contingency"].append(
-                "Name at least one back-up person, with their contact details, in your "
-                "circle of support."
+                f"Name a back-up person who can step in if {names} cannot, with their "
+                "contact details, in your circle of support."
             )
     paid_streams = set(plan_pence_by_stream(plan))
     arranged = set(plan.money.values_list("stream", flat=True))
@@ -665,7 +725,7 @@ def plan_approve(
     plan = _locked(plan)
     if step not in ("clinician", "commissioner"):
         raise ValidationError({"step": "Approve as a clinician or a commissioner."})
-    if not permissions.can_approve_as(approved_by, plan, step):
+    if not permissions.has_sign_off_role(approved_by, plan, step):
         raise PermissionDenied
     if plan.state != SupportPlan.State.SUBMITTED:
         _move(plan, SupportPlan.State.APPROVED)  # raises the Conflict
@@ -674,6 +734,9 @@ def plan_approve(
     already = plan.clinician_approved_at if step == "clinician" else plan.commissioner_approved_at
     if already is not None:
         raise Conflict(f"This plan already has the {step}'s approval.")
+    reason = permissions.sign_off_refused(approved_by, plan, step)
+    if reason:
+        raise Conflict(reason)
     now = timezone.now()
     setattr(plan, f"{step}_approved_by", approved_by)
     setattr(plan, f"{step}_approved_at", now)
@@ -690,7 +753,9 @@ def plan_approve(
     plan.approved_at = now
     today = timezone.localdate()
     latest_first = add_months(today, FIRST_REVIEW_MONTHS)
-    if plan.first_review_on is None or plan.first_review_on > latest_first:
+    # The first review is within 3 months of approval: a date chosen while drafting
+    # that is now further off, or has passed while the plan waited, becomes 3 months.
+    if plan.first_review_on is None or not today <= plan.first_review_on <= latest_first:
         plan.first_review_on = latest_first
     if plan.revises_id is None or plan.next_review_on is None:
         plan.next_review_on = plan.first_review_on
@@ -725,10 +790,14 @@ def plan_approve(
 def _set_budget(plan: SupportPlan, approved_by: Any, reduction_reasons: str) -> None:
     """Set the budget from the plan's cost: each funding stream the plan pays from goes
     to the plan's cost for it. A stream the plan does not use is left as it is (finance
-    removes funding). An indicative budget becomes agreed."""
+    removes funding). An indicative budget becomes agreed.
+
+    Approval confirms or reduces a budget, never raises it: the plan was checked
+    against the budget when it was sent, and if funding has shrunk since, a Conflict
+    says by how much (raising funding is for those who set budgets, not approvers)."""
     budget = Budget.objects.select_for_update().get(pk=plan.budget_id)
     costs = plan_pence_by_stream(plan)
-    contributions = list(budget.contributions.order_by("pk"))
+    contributions = list(budget.contributions.select_for_update().order_by("pk"))
     if not contributions:
         raise Conflict(
             "The budget has no funding yet: finance sets up its funding before the plan "
@@ -737,9 +806,21 @@ def _set_budget(plan: SupportPlan, approved_by: Any, reduction_reasons: str) -> 
     by_stream: dict[str, list[Any]] = defaultdict(list)
     for contribution in contributions:
         by_stream[contribution.stream].append(contribution)
-    reduces = any(
-        costs[stream] < sum(c.yearly_pence for c in by_stream[stream]) for stream in costs
-    )
+    short = []
+    for stream, cost in sorted(costs.items()):
+        funded = sum(c.yearly_pence for c in by_stream[stream])
+        if cost > funded:
+            short.append(
+                f"{FundingStream(stream).label} pays {format_pence(funded)} a year but the "
+                f"plan needs {format_pence(cost)} from it, {format_pence(cost - funded)} more"
+            )
+    if short:
+        raise Conflict(
+            "The budget no longer covers the plan: " + "; ".join(short) + ". Ask the "
+            "commissioner or finance to change the funding, or ask for changes to the plan."
+        )
+    shares = {stream: _shares(cost, by_stream[stream]) for stream, cost in costs.items()}
+    reduces = any(amount < c.yearly_pence for split in shares.values() for c, amount in split)
     if reduces and budget.state != Budget.State.INDICATIVE and not reduction_reasons.strip():
         raise ValidationError(
             {
@@ -747,17 +828,9 @@ def _set_budget(plan: SupportPlan, approved_by: Any, reduction_reasons: str) -> 
                 "be reduced to the plan's cost. Give the reasons: the person is sent them."
             }
         )
-    for stream, cost in costs.items():
-        shares = by_stream[stream]
-        # Several funders of one stream keep their proportions; the last takes the rest.
-        total = sum(c.yearly_pence for c in shares)
-        remaining = cost
-        for i, contribution in enumerate(shares):
-            amount = (
-                remaining if i == len(shares) - 1 else cost * contribution.yearly_pence // total
-            )
-            remaining -= amount
-            if amount != contribution.yearly_pence and amount > 0:
+    for split in shares.values():
+        for contribution, amount in split:
+            if amount != contribution.yearly_pence:
                 budget_services.contribution_change(
                     contribution=contribution,
                     yearly_pence=amount,
@@ -771,18 +844,37 @@ def _set_budget(plan: SupportPlan, approved_by: Any, reduction_reasons: str) -> 
         )
 
 
+def _shares(cost: int, contributions: list[Any]) -> list[tuple[Any, int]]:
+    """Split one stream's cost between its funders in proportion to what each pays now,
+    in whole pence that add up to the cost exactly: each gets the whole pence of its
+    share, and the pence left over go to the largest fractions (ties: the first added).
+    A funder whose share would be nothing cannot be set to nothing here."""
+    total = sum(c.yearly_pence for c in contributions)
+    floors = [cost * c.yearly_pence // total for c in contributions]
+    rests = [cost * c.yearly_pence % total for c in contributions]
+    order = sorted(range(len(contributions)), key=lambda i: (-rests[i], i))
+    for i in order[: cost - sum(floors)]:
+        floors[i] += 1
+    if any(amount == 0 for amount in floors):
+        raise Conflict(
+            "The plan's cost from one funding stream is too small to share between its "
+            "funders: finance should remove the funding that is no longer needed first."
+        )
+    return list(zip(contributions, floors, strict=True))
+
+
 @transaction.atomic
 def plan_end(*, plan: SupportPlan, ended_by: Any, reason: str) -> SupportPlan:
-    """End a plan: a draft no longer wanted, or an active plan the person no longer has."""
+    """End a plan: a version being written that is no longer wanted (those who write
+    it, or a clinician or commissioner), or an active plan the person no longer has (a
+    clinician or commissioner only: the money follows the active plan, so ending it is
+    a decision for those who sign plans off)."""
     plan = _locked(plan)
-    if not (
-        permissions.can_write(ended_by, plan.holder)
-        or permissions.can_request_changes(ended_by, plan)
-    ):
+    if not permissions.can_end(ended_by, plan):
         raise PermissionDenied
+    old = _move(plan, SupportPlan.State.ENDED)
     if not reason.strip():
         raise ValidationError({"reason": "Give the reason for ending the plan."})
-    old = _move(plan, SupportPlan.State.ENDED)
     plan.ended_at = timezone.now()
     plan.save()
     _audit(plan, ended_by, "plan.ended", state=[old, plan.state], reason=reason.strip())
@@ -812,6 +904,9 @@ def review_record(
     if plan.state != SupportPlan.State.ACTIVE:
         raise Conflict("Only an active plan can be reviewed.")
     today = timezone.localdate()
+    if isinstance(held_on, datetime.datetime) or not isinstance(held_on, datetime.date):
+        raise ValidationError({"held_on": "Enter the date of the review, like 27 3 2026."})
+    progress = _progress(progress)
     if held_on > today:
         raise ValidationError({"held_on": "The review date must be today or in the past."})
     if plan.active_from and held_on < timezone.localdate(plan.active_from):
@@ -858,6 +953,27 @@ def review_record(
         plan_changes=plan_changes,
     )
     return review
+
+
+def _progress(progress: Any) -> dict[int, tuple[str, str]]:
+    """Progress as outcome id -> (progress, note); ids may come as strings from a form,
+    a note may be left out. Anything else is a ValidationError."""
+    message = {"progress": "Record progress on each of the plan's outcomes."}
+    if not isinstance(progress, dict):
+        raise ValidationError(message)
+    cleaned: dict[int, tuple[str, str]] = {}
+    for key, value in progress.items():
+        (pk,) = _ids([key], "progress", message["progress"])
+        if isinstance(value, str):
+            value = (value, "")
+        if not isinstance(value, tuple | list) or len(value) != 2:
+            raise ValidationError(message)
+        if not all(isinstance(part, str) for part in value):
+            raise ValidationError({"progress": "Choose how each outcome is going."})
+        if pk in cleaned:
+            raise ValidationError(message)
+        cleaned[pk] = (value[0], value[1])
+    return cleaned
 
 
 def _new_version_for_review(plan: SupportPlan, by: Any) -> SupportPlan:

@@ -39,7 +39,7 @@ def pw(world: World) -> PlanWorld:
 
 def fill_plan(plan: SupportPlan, by: Any, *, weekly_pence: int = 100_00) -> SupportPlan:
     """A complete plan: what matters, an outcome, a paid item, money, a risk, a family
-    carer with a back-up person, contingency. Costs ``weekly_pence`` x 52 a year."""
+    carer and a back-up person for her, contingency. Costs ``weekly_pence`` x 52 a year."""
     services.plan_update(
         plan=plan,
         updated_by=by,
@@ -89,6 +89,16 @@ def fill_plan(plan: SupportPlan, by: Any, *, weekly_pence: int = 100_00) -> Supp
         role="Visits every day",
         is_backup=True,
         phone="07700 900123",
+    )
+    # Jo is the family carer: someone else must be able to step in when she cannot.
+    services.circle_save(
+        plan=plan,
+        saved_by=by,
+        name="Chris Neighbour",
+        relationship=CircleMember.Relationship.FRIEND,
+        role="Lives next door; steps in if Jo cannot",
+        is_backup=True,
+        phone="07700 900456",
     )
     plan.refresh_from_db()
     return plan
