@@ -113,7 +113,7 @@ def _has_answers(plan: SupportPlan, slug: str) -> bool:
         return bool(plan.if_support_fails.strip() or plan.carer_emergency.strip())
     if slug == "reviews":
         return plan.first_review_on is not None
-    related = {
+    related: dict[str, Any] = {
         "outcomes": plan.outcomes,
         "support": plan.items,
         "money": plan.money,
@@ -197,7 +197,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
         holder = get_object_or_404(holders)
         personal_record_viewed(viewer=request.user, person=holder, what="support plans")
     else:
-        represented = Representation.objects.current().filter(representative=request.user)
+        represented = Representation.objects.current().filter(representative_id=request.user.pk)
         holders = holders.filter(
             Q(user=request.user) | Q(pk__in=represented.values("holder_id"))
         ).order_by("name", "pk")
