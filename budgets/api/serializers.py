@@ -202,6 +202,15 @@ class SpendInputSerializer(serializers.Serializer):
         "needed when the budget has more than one.",
     )
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    plan_item = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="Which item of the budget's active support plan the spend pays for "
+        "(optional; spending linked to none is flagged as outside the plan). The item "
+        "must be paid from the spend's funding stream, or be free.",
+    )
 
 
 class SpendSerializer(serializers.ModelSerializer):
@@ -217,6 +226,7 @@ class SpendSerializer(serializers.ModelSerializer):
             "amount_pence",
             "category",
             "note",
+            "plan_item",
             "state",
             "recorded_at",
         ]

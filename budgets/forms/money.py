@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from budgets.ledger import MAX_MOVEMENT_PENCE, format_pence
 from budgets.models import FundingContribution, LedgerTransaction, Spend, SpendCategory
 from budgets.services import new_idempotency_key
+from plans.models import SupportItem
 
 # Digits with optional thousands commas and an optional decimal part; a leading £ and a
 # sign are dealt with before this. No exponents ("1e5"), no spaces inside.
@@ -146,6 +147,11 @@ class ContributionChoiceField(forms.ModelChoiceField):
         return f"{obj.get_stream_display()} ({obj.funder.name})"
 
 
+class PlanItemChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.description)
+
+
 class IdempotentForm(forms.Form):
     """A form that moves money carries the key made when it was drawn
     (``services.new_idempotency_key``), so sending it twice moves money once. A missing
@@ -165,7 +171,8 @@ class IdempotentForm(forms.Form):
 
 class SpendForm(IdempotentForm):
     """Record a spend. Which funding it comes from is asked only when the person can
-    spend from more than one of the budget's contributions."""
+    spend from more than one of the budget's contributions; which item of the support
+    plan it pays for only when the budget has a plan in force (``plan_items``)."""
 
     # Field names as the service names them, where they differ from ours.
     SERVICE_FIELDS = {"amount_pence": "amount"}
@@ -198,6 +205,14 @@ class SpendForm(IdempotentForm):
             "invalid_choice": "Choose which funding the spend comes from",
         },
     )
+    plan_item = PlanItemChoiceField(
+        label="What in the support plan it pays for (optional)",
+        help_text="Spending that is not in the plan is fine, but the team may ask about it",
+        queryset=SupportItem.objects.none(),
+        required=False,
+        empty_label="Not in my plan",
+        error_messages={"invalid_choice": "Choose an item from the support plan"},
+    )
     note = forms.CharField(
         label="Note (optional)", required=False, max_length=2000, widget=forms.Textarea
     )
@@ -207,8 +222,18 @@ class SpendForm(IdempotentForm):
         error_messages={"empty": "The receipt file is empty", "invalid": "Choose a file"},
     )
 
-    def __init__(self, *args: Any, contributions: list[FundingContribution], **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        contributions: list[FundingContribution],
+        plan_items: Any = None,
+        **kwargs: Any,
+    ):
         super().__init__(*args, **kwargs)
+        if plan_items is None or not plan_items.exists():
+            del self.fields["plan_item"]
+        else:
+            self.fields["plan_item"].queryset = plan_items
         limit = settings.RECEIPT_MAX_BYTES // (1024 * 1024)
         self.fields["receipt"].help_text = f"A PDF, JPEG or PNG file, smaller than {limit} MB"
         self.single_contribution = contributions[0] if len(contributions) == 1 else None

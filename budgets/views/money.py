@@ -37,6 +37,7 @@ from core.authz import Access, request_principals
 from core.exceptions import Conflict
 from core.services import personal_record_viewed
 from plans import selectors as plan_selectors
+from plans.models import SupportItem, SupportPlan
 
 
 def _budget(request: HttpRequest, pk: int, *, page: str) -> Budget:
@@ -155,11 +156,18 @@ def spend_create(request: HttpRequest, pk: int) -> HttpResponse:
     ]
     if not contributions:
         raise PermissionDenied
+    # The items of the plan in force, to say which one a spend pays for.
+    plan_items = SupportItem.objects.filter(
+        plan__budget=budget, plan__state=SupportPlan.State.ACTIVE
+    ).order_by("position", "pk")
     if request.method == "POST":
-        form = SpendForm(request.POST, request.FILES, contributions=contributions)
+        form = SpendForm(
+            request.POST, request.FILES, contributions=contributions, plan_items=plan_items
+        )
     else:
         form = SpendForm(
             contributions=contributions,
+            plan_items=plan_items,
             initial={"idempotency_key": services.new_idempotency_key()},
         )
     if request.method == "POST" and form.is_valid():
@@ -176,6 +184,7 @@ def spend_create(request: HttpRequest, pk: int) -> HttpResponse:
                 receipt=data["receipt"],
                 recorded_by=request.user,
                 idempotency_key=data["idempotency_key"],
+                plan_item=data.get("plan_item"),
             )
         except ValidationError as error:
             form.add_service_errors(error)

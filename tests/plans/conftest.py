@@ -102,3 +102,18 @@ def fill_plan(plan: SupportPlan, by: Any, *, weekly_pence: int = 100_00) -> Supp
     )
     plan.refresh_from_db()
     return plan
+
+
+def make_active(plan: SupportPlan, pw: PlanWorld) -> SupportPlan:
+    """Send a filled plan (drafted by holder A) and have the clinician approve it."""
+    services.plan_submit(plan=plan, submitted_by=pw.world.holder_a.user, agree=True)
+    return services.plan_approve(plan=plan, approved_by=pw.clinician, step="clinician")
+
+
+@pytest.fixture
+def active_plan(pw: PlanWorld) -> SupportPlan:
+    """Holder A's plan in force: the fill_plan plan costing the whole £13,000 budget."""
+    holder = pw.world.holder_a.user
+    plan = services.plan_start(budget=pw.world.budget_a, started_by=holder)
+    plan = fill_plan(plan, holder, weekly_pence=250_00)
+    return make_active(plan, pw)
