@@ -168,7 +168,11 @@ class ItemForm(forms.Form):
         super().__init__(*args, **kwargs)
         labels = dict(FundingStream.choices)
         self.fields["stream"].choices = [(s, labels.get(s, s)) for s in streams]  # type: ignore[attr-defined]
-        self.fields["outcome_ids"].choices = [(o.pk, o.goal) for o in outcomes]  # type: ignore[attr-defined]
+        choices = [(o.pk, o.goal) for o in outcomes]
+        if choices:
+            self.fields["outcome_ids"].choices = choices  # type: ignore[attr-defined]
+        else:  # nothing to choose from yet: no empty question
+            del self.fields["outcome_ids"]
         carers = list(carers)
         if carers:
             self.fields["carer"].choices = [  # type: ignore[attr-defined]
@@ -183,6 +187,7 @@ class ItemForm(forms.Form):
         data = dict(self.cleaned_data)
         data["carer"] = self.carers.get(data.get("carer") or 0)
         data.setdefault("carer_support", "")
+        data.setdefault("outcome_ids", [])
         return data
 
     @staticmethod

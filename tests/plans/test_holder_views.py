@@ -345,7 +345,9 @@ def test_a_support_item_is_costed_from_pounds_and_limited_to_the_budgets_funding
 def test_support_for_a_family_carer_is_offered_once_a_carer_is_in_the_circle(pw, client_for, draft):
     holder = pw.world.holder_a.user
     client = client_for(holder)
-    assert "first add them to" in _text(client.get(step(draft, "support")))
+    first = _text(client.get(step(draft, "support")))
+    assert "first add them to" in first
+    assert "Which of your outcomes" not in first  # none yet: no empty question
     carer = services.circle_save(
         plan=draft,
         saved_by=holder,
