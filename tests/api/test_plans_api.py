@@ -98,6 +98,10 @@ def _state(plan: SupportPlan) -> str:
     return plan.state
 
 
+def _new_holder(world: World) -> Any:
+    return BudgetHolderFactory(organisation=world.org_x)
+
+
 def _other_plan(world: World) -> SupportPlan:
     """Holder B's plan: org Y's."""
     return services.plan_start(budget=world.budget_b, started_by=world.holder_b.user)
@@ -187,20 +191,34 @@ def test_a_plan_takes_the_same_few_queries_however_many_parts(
     planning: Planning, django_assert_max_num_queries: Any
 ) -> None:
     for n in range(4):
-        services.outcome_save(
+        outcome = services.outcome_save(
             plan=planning.plan, saved_by=planning.planner, goal=f"Goal {n}", life_areas=["safety"]
         )
+        services.item_save(
+            plan=planning.plan,
+            saved_by=planning.planner,
+            description=f"Support {n}",
+            provider_kind="community",
+            times=1,
+            per="month",
+            unit_cost_pence=0,
+            outcome_ids=[outcome.pk],
+        )
 
-    with django_assert_max_num_queries(14):
+    # Token and application, the plan, each kind of part, the audit event.
+    with django_assert_max_num_queries(11):
         response = planning.planner_api.get(f"/api/v1/plans/{planning.plan.pk}/")
 
-    assert len(response.json()["outcomes"]) == 5
+    body = response.json()
+    assert len(body["outcomes"]) == 5
+    assert len(body["items"]) == 5
+    assert all(len(item["outcomes"]) == 1 for item in body["items"])
 
 
 def test_plans_are_filtered_by_state_holder_budget_and_review_date(planning: Planning) -> None:
     world = planning.world
     active = _active(planning)
-    other_holder = BudgetHolderFactory(organisation=world.org_x)
+    other_holder = _new_holder(world)
     draft = services.plan_start(budget=make_budget(other_holder), started_by=planning.planner)
     review_on = active.next_review_on
     assert review_on is not None
@@ -243,7 +261,7 @@ def test_a_filter_value_that_cannot_be_right_is_a_problem(
 def test_plans_come_a_page_at_a_time_by_cursor(planning: Planning) -> None:
     more = [
         services.plan_start(
-            budget=make_budget(BudgetHolderFactory(organisation=planning.world.org_x)),
+            budget=make_budget(_new_holder(planning.world)),
             started_by=planning.planner,
         )
         for _ in range(3)
@@ -313,7 +331,7 @@ def test_a_planner_must_say_how_the_person_agreed(planning: Planning) -> None:
 
 def test_a_plan_that_is_not_ready_answers_with_what_is_missing(planning: Planning) -> None:
     world = planning.world
-    holder = BudgetHolderFactory(organisation=world.org_x)
+    holder = _new_holder(world)
     empty = services.plan_start(budget=make_budget(holder), started_by=planning.planner)
 
     response = _post(planning.planner_api, empty, "submit", {"agreed_in_person": "Yes, today"})

@@ -30,7 +30,7 @@ FHIR_JSON = "application/fhir+json"
 
 
 def _api(organisation: Any, scopes: str = ALL_SCOPES) -> Client:
-    app = PartnerApplicationFactory(organisation=organisation, scopes=scopes)
+    app: Any = PartnerApplicationFactory(organisation=organisation, scopes=scopes)
     response = request_token(app.client_id)
     assert response.status_code == 200, response.content
     return bearer_client(response.json()["access_token"])
