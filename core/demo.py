@@ -15,6 +15,7 @@ from django.db import transaction
 
 from budgets.demo import HOLDER_DETAILS, load_budget_demo
 from budgets.models import BudgetHolder
+from plans.demo import load_plan_demo
 from users.models import Membership, Organisation, PartnerApplication, Representation, Role, User
 
 DEMO_API_CLIENT_ID = "demo-partner-system"
@@ -163,6 +164,10 @@ def load_demo_data() -> list[DemoLogin]:
             "finance": User.objects.get(email="finance@demo.phb.test"),
             "council_commissioner": User.objects.get(email="council-commissioner@demo.phb.test"),
         },
+    )
+    load_plan_demo(
+        clinician=User.objects.get(email="clinician@demo.phb.test"),
+        commissioner=User.objects.get(email="commissioner@demo.phb.test"),
     )
 
     scopes = (

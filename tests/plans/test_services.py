@@ -951,3 +951,39 @@ def test_every_service_writes_its_audit_event(pw: PlanWorld) -> None:
     event = AuditEvent.objects.get(action="plan.approved")
     assert (event.actor, event.person) == (pw.clinician, pw.world.holder_a)
     assert PlanApproval.objects.filter(plan=plan).count() == 4
+
+
+# Demo data -----------------------------------------------------------------------------------
+
+
+def test_the_demo_plans_are_built_through_the_services_once(db: Any, settings: Any) -> None:
+    from core.demo import load_demo_data
+
+    settings.DEMO_PASSWORD = "demo-password-123"
+    settings.DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    load_demo_data()
+
+    def shape() -> list[tuple[Any, ...]]:
+        return sorted(
+            (p.holder.name, p.version, p.state, p.yearly_cost_pence, p.items.count())
+            for p in SupportPlan.objects.select_related("holder")
+        )
+
+    first = shape()
+    states = {name: state for name, _, state, _, _ in first}
+    assert states == {
+        "Alex Morgan": State.ACTIVE,
+        "Bernadette Quinn": State.SUBMITTED,
+        "Chidi Eze": State.DRAFT,
+    }
+    alex = SupportPlan.objects.get(holder__name="Alex Morgan")
+    assert alex.outcomes.count() == 2
+    assert alex.circle.filter(relationship=CircleMember.Relationship.CARER).exists()
+    assert alex.circle.filter(is_backup=True).exclude(relationship="carer").exists()
+    assert alex.items.filter(carer__isnull=False).exists()
+    events = AuditEvent.objects.count()
+    load_demo_data()
+    assert shape() == first
+    assert AuditEvent.objects.filter(action__startswith="plan.").count() == (
+        AuditEvent.objects.filter(action__startswith="plan.", pk__lte=events).count()
+    )
