@@ -25,6 +25,9 @@ HOLDER_STAFF = frozenset(
     {A.CARE_COORDINATOR, A.SUPPORT_PLANNER, A.CLINICIAN, A.COMMISSIONER, A.FINANCE_OFFICER}
 )
 PARTNERS = frozenset({A.STAFF, A.APPLICATION})
+PLAN_QUEUE_ROLES = frozenset({A.SUPPORT_PLANNER, A.CLINICIAN, A.COMMISSIONER})
+PLAN_SIGN_OFF = frozenset({A.CLINICIAN, A.COMMISSIONER})
+PLAN_REVIEWERS = frozenset({A.SUPPORT_PLANNER, A.CLINICIAN, A.CARE_COORDINATOR})
 
 MATRIX: dict[str, frozenset[A]] = {
     # Pages for everyone
@@ -106,6 +109,28 @@ MATRIX: dict[str, frozenset[A]] = {
     "budgets:recovery_propose": FINANCE,
     "budgets:recovery_decide": FINANCE,
     "budgets:reconciliation_list": BUDGET_MANAGERS,
+    # Support plans (plans/views/holder.py): the person, those who represent them and
+    # the staff who serve them; the views decide who may write (plans/permissions.py).
+    "plans:plan_list": HOLDER_RECORDS,
+    "plans:plan_start": HOLDER_RECORDS,
+    "plans:plan_detail": HOLDER_RECORDS,
+    "plans:plan_comment": HOLDER_RECORDS,
+    "plans:plan_tasks": HOLDER_RECORDS,
+    "plans:plan_submit": HOLDER_RECORDS,
+    "plans:plan_money": HOLDER_RECORDS,
+    "plans:plan_step": HOLDER_RECORDS,
+    "plans:plan_part": HOLDER_RECORDS,
+    "plans:plan_part_remove": HOLDER_RECORDS,
+    "plans:plan_print": HOLDER_RECORDS,
+    "plans:plan_pdf": HOLDER_RECORDS,
+    "plans:plan_compare": HOLDER_RECORDS,
+    # Support plans, staff (plans/views/staff.py): queues, sign-off, reviews, ending.
+    "plans:queue": PLAN_QUEUE_ROLES,
+    "plans:plan_signoff": PLAN_SIGN_OFF,
+    "plans:plan_approve": PLAN_SIGN_OFF,
+    "plans:plan_request_changes": PLAN_SIGN_OFF,
+    "plans:plan_review": PLAN_REVIEWERS,
+    "plans:plan_end": PLAN_QUEUE_ROLES,
     # REST API
     "api:me": frozenset({A.SIGNED_IN, A.APPLICATION}),
     "api:organisation_list": frozenset({A.STAFF, A.APPLICATION}),

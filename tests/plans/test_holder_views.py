@@ -31,34 +31,6 @@ from users.models import Representation
 
 pytestmark = pytest.mark.django_db
 
-PLAN_PAGES = [
-    "plans:plan_list",
-    "plans:plan_start",
-    "plans:plan_detail",
-    "plans:plan_comment",
-    "plans:plan_tasks",
-    "plans:plan_submit",
-    "plans:plan_money",
-    "plans:plan_step",
-    "plans:plan_part",
-    "plans:plan_part_remove",
-    "plans:plan_print",
-    "plans:plan_pdf",
-    "plans:plan_compare",
-]
-
-
-@pytest.fixture(autouse=True)
-def plan_pages_declared(monkeypatch: Any) -> None:
-    """The pages answer only once config/authorization.py declares them (its owner adds
-    them: holder, representative and staff, as for the budget pages). Until then the
-    same rule is declared here, so these tests exercise the views, not the matrix."""
-    from config import authorization
-
-    for name in PLAN_PAGES:
-        if name not in authorization.MATRIX:
-            monkeypatch.setitem(authorization.MATRIX, name, authorization.HOLDER_RECORDS)
-
 
 def _text(response: Any) -> str:
     return html.unescape(re.sub(r"\s+", " ", response.content.decode()))

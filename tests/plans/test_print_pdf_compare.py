@@ -23,18 +23,6 @@ pytestmark = pytest.mark.django_db
 NAME = "Si\u00e2n O\u2019Brien"
 TYPED = "It\u2019s \u201chome\u201d \u2013 \u00a312.50 and 5\u20ac"
 
-PLAN_PAGES = ["plans:plan_detail", "plans:plan_print", "plans:plan_pdf", "plans:plan_compare"]
-
-
-@pytest.fixture(autouse=True)
-def plan_pages_declared(monkeypatch: Any) -> None:
-    """As in test_holder_views: declared here until config/authorization.py has them."""
-    from config import authorization
-
-    for name in PLAN_PAGES:
-        if name not in authorization.MATRIX:
-            monkeypatch.setitem(authorization.MATRIX, name, authorization.HOLDER_RECORDS)
-
 
 def _words(response: Any) -> str:
     text = re.sub(r"<[^>]+>", " ", response.content.decode())
