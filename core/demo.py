@@ -41,7 +41,7 @@ ORGANISATIONS = [
 # (email, name, organisation name, role)
 STAFF = [
     ("coordinator@demo.phb.test", "Priya Shah", "NHS North Example ICB", Role.CARE_COORDINATOR),
-    ("planner@demo.phb.test", "Tom Okafor", "Open Door Brokerage", Role.SUPPORT_PLANNER),
+    ("planner@demo.phb.test", "Tom Okafor", "NHS North Example ICB", Role.SUPPORT_PLANNER),
     ("clinician@demo.phb.test", "Dr Helen Marsh", "NHS North Example ICB", Role.CLINICIAN),
     ("commissioner@demo.phb.test", "Grace Lee", "NHS North Example ICB", Role.COMMISSIONER),
     ("finance@demo.phb.test", "Omar Haddad", "NHS North Example ICB", Role.FINANCE_OFFICER),

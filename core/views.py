@@ -31,9 +31,11 @@ def home(request: HttpRequest) -> HttpResponse:
     principals = request_principals(request)
     user = request.user
     holder = BudgetHolder.objects.filter(user=user).first()
+    budget = _current_budget(holder)
     context: dict[str, Any] = {
         "holder": holder,
-        "budget": _current_budget(holder),
+        "budget": budget,
+        "plan": _current_plan(budget),
         "represented": Representation.objects.current()
         .filter(representative=user)
         .select_related("holder"),
@@ -43,6 +45,22 @@ def home(request: HttpRequest) -> HttpResponse:
         "unread": Notification.objects.for_user(user).unread()[:3],
     }
     return render(request, "core/home.html", context)
+
+
+def _current_plan(budget: Any) -> Any:
+    """The version of the budget's plan that is in force, else the one being written."""
+    if budget is None:
+        return None
+    from django.db.models import Case, Value, When
+
+    from plans.models import SupportPlan
+
+    return (
+        SupportPlan.objects.filter(budget=budget)
+        .current()
+        .order_by(Case(When(state="active", then=Value(0)), default=Value(1)), "-version")
+        .first()
+    )
 
 
 def _current_budget(holder: Any) -> Any:
