@@ -38,6 +38,7 @@ class AuditEvent(models.Model):
         blank=True,
         related_name="+",
         help_text="Empty for the system (scheduled jobs).",
+        db_index=False,  # (actor, -created_at) below serves it
     )
     actor_label = models.CharField(
         max_length=200, blank=True, help_text="Who acted, as shown at the time (user or app)."
@@ -57,11 +58,12 @@ class AuditEvent(models.Model):
         blank=True,
         related_name="audit_events",
         help_text="The person whose record this is about.",
+        db_index=False,  # (person, -created_at) below serves it
     )
     organisation = models.ForeignKey(
         "users.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    action = models.CharField(max_length=100, db_index=True)
+    action = models.CharField(max_length=100)
     object_type = models.CharField(max_length=100, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
     changes = models.JSONField(default=dict, blank=True)
@@ -76,6 +78,8 @@ class AuditEvent(models.Model):
             models.Index(fields=["object_type", "object_id"]),
             models.Index(fields=["actor", "-created_at"]),
             models.Index(fields=["person", "-created_at"]),
+            # Exact matches only (no LIKE pattern index: every event would maintain it).
+            models.Index(fields=["action"], name="audit_action"),
         ]
 
     def __str__(self) -> str:

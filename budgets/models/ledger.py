@@ -99,7 +99,9 @@ class LedgerTransaction(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices)
     # Every money-moving write carries one: a retried request, a re-run job or a
     # double-submitted form finds its key taken and moves nothing.
-    idempotency_key = models.CharField(max_length=200, unique=True)
+    # Unique through ``ledger_idempotency_key_unique`` below: a plain unique index, not
+    # unique=True, which would add a second (LIKE pattern) index every posting maintains.
+    idempotency_key = models.CharField(max_length=200)
     # Indexes are few on purpose: each one is paid a million times per allocation run.
     # (budget, occurred_on) and the allocation unique constraint cover these two.
     budget = models.ForeignKey(
@@ -139,6 +141,9 @@ class LedgerTransaction(models.Model):
     class Meta:
         ordering = ["-posted_at", "-pk"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["idempotency_key"], name="ledger_idempotency_key_unique"
+            ),
             # One payment per contribution per payment date, whatever the key says.
             models.UniqueConstraint(
                 fields=["contribution", "due_on"],

@@ -53,7 +53,10 @@ class Spend(models.Model):
         State.VERIFIED: frozenset({State.QUERIED}),
     }
 
-    budget = models.ForeignKey("budgets.Budget", on_delete=models.PROTECT, related_name="spends")
+    # Indexed by (budget, spent_on) below, which also serves lookups by budget alone.
+    budget = models.ForeignKey(
+        "budgets.Budget", on_delete=models.PROTECT, related_name="spends", db_index=False
+    )
     contribution = models.ForeignKey(
         "budgets.FundingContribution", on_delete=models.PROTECT, related_name="spends"
     )
@@ -73,8 +76,14 @@ class Spend(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
+    # Never searched by; shown on the spend. No index for every spend to maintain.
     verified_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     verified_at = models.DateTimeField(null=True, blank=True)
     refunded_pence = models.BigIntegerField(default=0)
