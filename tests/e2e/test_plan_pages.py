@@ -94,7 +94,10 @@ def test_a_plan_is_written_sent_back_changed_and_approved_by_two_people(page, wo
 
     # The holder starts a plan for their budget ----------------------------------------
     given_i_am_signed_in_as(page, holder.user)
-    given_i_open(page, "/plans/")
+    given_i_open(page, "/")
+    then_i_see_the_text(page, "You have no support plan yet.")
+    then_the_page_is_accessible(page, "home-no-plan")
+    when_i_follow_the_link(page, "Start your support plan")
     then_i_see_the_heading(page, "Your support plans")
     then_i_see_the_text(page, "There is no plan for this budget yet.")
     then_the_page_is_accessible(page, "plan-list-empty")
@@ -382,7 +385,10 @@ def test_a_plan_is_written_sent_back_changed_and_approved_by_two_people(page, wo
 
     # The holder sees the plan in place, against the budget --------------------------------
     when_i_switch_to(page, holder.user)
-    given_i_open(page, "/plans/")
+    given_i_open(page, "/")
+    then_i_see_the_text(page, "Version 1 of your plan is active.")
+    then_the_page_is_accessible(page, "home-plan-active")
+    when_i_follow_the_link(page, "All your plans, or start a change")
     then_i_see_the_text(page, "Active")
     then_the_page_is_accessible(page, "plan-list-active")
     when_i_follow_the_link(page, "Version 1 of the plan")
