@@ -50,6 +50,7 @@ class AuditEvent(models.Model):
         blank=True,
         related_name="+",
         help_text="The budget holder a representative acted for.",
+        db_index=False,  # a partial index below, where set
     )
     person = models.ForeignKey(
         "budgets.BudgetHolder",
@@ -80,6 +81,11 @@ class AuditEvent(models.Model):
             models.Index(fields=["person", "-created_at"]),
             # Exact matches only (no LIKE pattern index: every event would maintain it).
             models.Index(fields=["action"], name="audit_action"),
+            models.Index(
+                fields=["acting_for"],
+                condition=Q(acting_for__isnull=False),
+                name="audit_acting_for",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -123,7 +123,12 @@ class LedgerTransaction(models.Model):
     posted_at = models.DateTimeField(db_default=Now())
     description = models.CharField(max_length=300, blank=True)
     reverses = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversals"
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reversals",
+        db_index=False,  # a partial index below: most transactions reverse nothing
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -133,7 +138,11 @@ class LedgerTransaction(models.Model):
         db_index=False,
     )
     allocation_run = models.ForeignKey(
-        "budgets.AllocationRun", on_delete=models.PROTECT, null=True, related_name="transactions"
+        "budgets.AllocationRun",
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="transactions",
+        db_index=False,  # a partial index below: spends and refunds have no run
     )
 
     objects = LedgerTransactionQuerySet.as_manager()
@@ -165,6 +174,16 @@ class LedgerTransaction(models.Model):
         indexes = [
             models.Index(fields=["budget", "occurred_on"]),
             models.Index(fields=["kind", "occurred_on"]),
+            # Nullable links are indexed only where set, so a posting without one
+            # maintains no index entry for it.
+            models.Index(
+                fields=["reverses"], condition=Q(reverses__isnull=False), name="ledger_reverses"
+            ),
+            models.Index(
+                fields=["allocation_run"],
+                condition=Q(allocation_run__isnull=False),
+                name="ledger_allocation_run",
+            ),
         ]
 
     def __str__(self) -> str:

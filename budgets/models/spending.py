@@ -94,6 +94,7 @@ class Spend(models.Model):
         blank=True,
         related_name="spends",
         help_text="The support plan item this pays for; spending that matches none is flagged.",
+        db_index=False,  # a partial index below, where set
     )
 
     objects = SpendQuerySet.as_manager()
@@ -108,7 +109,13 @@ class Spend(models.Model):
                 name="spend_refund_within_amount",
             ),
         ]
-        indexes = [models.Index(fields=["budget", "spent_on"]), models.Index(fields=["state"])]
+        indexes = [
+            models.Index(fields=["budget", "spent_on"]),
+            models.Index(fields=["state"]),
+            models.Index(
+                fields=["plan_item"], condition=Q(plan_item__isnull=False), name="spend_plan_item"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.payee} on {self.spent_on}"
