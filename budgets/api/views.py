@@ -46,7 +46,7 @@ from budgets.models import (
     LedgerTransaction,
 )
 from budgets.models.holders import normalise_nhs_number
-from core.api.caller import Caller, caller_for
+from core.api.caller import Caller, caller_for, schema_only
 from core.api.idempotency import IDEMPOTENCY_HEADER, idempotent
 from core.services import audit_record
 from users.models import Membership
@@ -56,11 +56,9 @@ BUDGET_ID = OpenApiParameter(
 )
 
 
-def _schema_only(view: Any) -> bool:
-    return bool(getattr(view, "swagger_fake_view", False))  # schema generation: no caller
-
-
-def _holders_for(caller: Caller) -> QuerySet[BudgetHolder]:
+def holders_for(caller: Caller) -> QuerySet[BudgetHolder]:
+    """The holders whose records the caller may read: an application's organisation's
+    (as ICB or council), or those a staff member's organisations serve."""
     if caller.application is not None:
         org = caller.application.organisation_id
         return BudgetHolder.objects.filter(Q(organisation_id=org) | Q(council_id=org))
@@ -75,7 +73,7 @@ def _budgets_for(caller: Caller) -> QuerySet[Budget]:
     else:
         managers = Membership.objects.filter(user=caller.user).values("organisation_id")
     managed = FundingContribution.objects.filter(managed_by__in=managers).values("budget_id")
-    return Budget.objects.filter(Q(holder__in=_holders_for(caller)) | Q(pk__in=managed))
+    return Budget.objects.filter(Q(holder__in=holders_for(caller)) | Q(pk__in=managed))
 
 
 def _with_funding(budgets: QuerySet[Budget]) -> QuerySet[Budget]:
@@ -89,7 +87,7 @@ def _with_funding(budgets: QuerySet[Budget]) -> QuerySet[Budget]:
     )
 
 
-def _record_views(caller: Caller, holders: Iterable[BudgetHolder], what: str) -> None:
+def record_views(caller: Caller, holders: Iterable[BudgetHolder], what: str) -> None:
     """Every holder record an API caller is shown is an audited view of personal data.
 
     ``personal_record_viewed`` needs a person (and asks about representations per
@@ -148,15 +146,15 @@ class HolderList(generics.ListAPIView):
     required_scopes = ("holders:read",)
 
     def get_queryset(self) -> QuerySet[BudgetHolder]:
-        if _schema_only(self):
+        if schema_only(self):
             return BudgetHolder.objects.none()
-        return _holders_for(caller_for(self.request)).select_related("organisation")
+        return holders_for(caller_for(self.request)).select_related("organisation")
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         holders = list(page or [])
         with transaction.atomic():
-            _record_views(caller_for(request), holders, "api:holder_list")
+            record_views(caller_for(request), holders, "api:holder_list")
         return self.get_paginated_response(self.get_serializer(holders, many=True).data)
 
 
@@ -167,13 +165,13 @@ class HolderDetail(generics.RetrieveAPIView):
     required_scopes = ("holders:read",)
 
     def get_queryset(self) -> QuerySet[BudgetHolder]:
-        if _schema_only(self):
+        if schema_only(self):
             return BudgetHolder.objects.none()
-        return _holders_for(caller_for(self.request)).select_related("organisation")
+        return holders_for(caller_for(self.request)).select_related("organisation")
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         holder = self.get_object()
-        _record_views(caller_for(request), [holder], "api:holder_detail")
+        record_views(caller_for(request), [holder], "api:holder_detail")
         return Response(self.get_serializer(holder).data)
 
 
@@ -195,7 +193,7 @@ class BudgetList(generics.ListAPIView):
     required_scopes = ("budgets:read",)
 
     def get_queryset(self) -> QuerySet[Budget]:
-        if _schema_only(self):
+        if schema_only(self):
             return Budget.objects.none()
         return _with_funding(_budgets_for(caller_for(self.request)))
 
@@ -205,7 +203,7 @@ class BudgetDetail(generics.RetrieveAPIView):
     required_scopes = ("budgets:read",)
 
     def get_queryset(self) -> QuerySet[Budget]:
-        if _schema_only(self):
+        if schema_only(self):
             return Budget.objects.none()
         return _with_funding(_budgets_for(caller_for(self.request)))
 
@@ -234,7 +232,7 @@ class TransactionList(generics.ListAPIView):
     required_scopes = ("budgets:read",)
 
     def get_queryset(self) -> QuerySet[LedgerTransaction]:
-        if _schema_only(self):
+        if schema_only(self):
             return LedgerTransaction.objects.none()
         budget = get_object_or_404(_budgets_for(caller_for(self.request)), pk=self.kwargs["pk"])
         return LedgerTransaction.objects.filter(budget=budget).prefetch_related(

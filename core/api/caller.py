@@ -52,3 +52,8 @@ def caller_for(request: Request) -> Caller:
         caller = Caller(user=None, application=None, scopes=frozenset())
     request._phb_caller = caller  # type: ignore[attr-defined]
     return caller
+
+
+def schema_only(view: Any) -> bool:
+    """True while drf-spectacular builds the schema: the view has no real caller."""
+    return bool(getattr(view, "swagger_fake_view", False))

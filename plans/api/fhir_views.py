@@ -26,10 +26,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from budgets.api.views import _record_views
+from budgets.api.views import holders_for, record_views
 from core.api.caller import caller_for
 from plans import fhir
-from plans.api.views import holders_for, plans_for
+from plans.api.views import plans_for
 from plans.models import OutcomeProgress, PlanOutcome, SupportItem, SupportPlan
 
 FHIR_JSON = "application/fhir+json"
@@ -124,7 +124,7 @@ class FhirPatient(_FhirView):
     def get(self, request: Request, pk: int) -> Response:
         caller = caller_for(request)
         holder = get_object_or_404(holders_for(caller), pk=pk)
-        _record_views(caller, [holder], "api:fhir_patient")
+        record_views(caller, [holder], "api:fhir_patient")
         return Response(fhir.patient(holder))
 
 
@@ -159,7 +159,7 @@ class FhirCarePlan(_FhirView):
             )
         )
         plan = get_object_or_404(plans, pk=pk)
-        _record_views(caller, [plan.holder], "api:fhir_careplan")
+        record_views(caller, [plan.holder], "api:fhir_careplan")
         return Response(fhir.care_plan(plan, progress=_latest_progress(plan)))
 
 
@@ -176,6 +176,6 @@ class FhirGoal(_FhirView):
         )
         outcome = get_object_or_404(outcomes, pk=pk)
         plan = outcome.plan
-        _record_views(caller, [plan.holder], "api:fhir_goal")
+        record_views(caller, [plan.holder], "api:fhir_goal")
         progress = _latest_progress(plan).get(outcome.pk)
         return Response(fhir.goal(outcome, plan, progress=progress))

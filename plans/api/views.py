@@ -19,7 +19,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
@@ -31,9 +31,8 @@ from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from budgets.api.serializers import MAX_ID
-from budgets.api.views import _record_views
-from budgets.models import BudgetHolder
-from core.api.caller import Caller, caller_for
+from budgets.api.views import holders_for, record_views
+from core.api.caller import Caller, caller_for, schema_only
 from core.api.idempotency import IDEMPOTENCY_HEADER, idempotent
 from core.api.pagination import CursorPagination
 from plans import services
@@ -51,22 +50,9 @@ PLAN_ID = OpenApiParameter(
 )
 
 
-def _schema_only(view: Any) -> bool:
-    return bool(getattr(view, "swagger_fake_view", False))  # schema generation: no caller
-
-
-def holders_for(caller: Caller) -> QuerySet[BudgetHolder]:
-    """The holders whose plans (and FHIR Patient records) the caller may read."""
-    if caller.application is not None:
-        org = caller.application.organisation_id
-        return BudgetHolder.objects.filter(Q(organisation_id=org) | Q(council_id=org))
-    return BudgetHolder.objects.for_user(caller.user)
-
-
 def plans_for(caller: Caller) -> QuerySet[SupportPlan]:
-    if caller.application is not None:
-        return SupportPlan.objects.filter(holder__in=holders_for(caller))
-    return SupportPlan.objects.for_user(caller.user)
+    """Plans of the holders the caller may read (``budgets.api.views.holders_for``)."""
+    return SupportPlan.objects.filter(holder__in=holders_for(caller))
 
 
 def with_parts(plans: QuerySet[SupportPlan]) -> QuerySet[SupportPlan]:
@@ -119,7 +105,7 @@ class PlanList(generics.ListAPIView):
     required_scopes = ("plans:read",)
 
     def get_queryset(self) -> QuerySet[SupportPlan]:
-        if _schema_only(self):
+        if schema_only(self):
             return SupportPlan.objects.none()
         return plans_for(caller_for(self.request))
 
@@ -132,13 +118,13 @@ class PlanDetail(generics.RetrieveAPIView):
     required_scopes = ("plans:read",)
 
     def get_queryset(self) -> QuerySet[SupportPlan]:
-        if _schema_only(self):
+        if schema_only(self):
             return SupportPlan.objects.none()
         return with_parts(plans_for(caller_for(self.request)))
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         plan = self.get_object()
-        _record_views(caller_for(request), [plan.holder], "api:plan_detail")
+        record_views(caller_for(request), [plan.holder], "api:plan_detail")
         return Response(self.get_serializer(plan).data)
 
 
@@ -156,7 +142,7 @@ class PlanVersionList(generics.ListAPIView):
     required_scopes = ("plans:read",)
 
     def get_queryset(self) -> QuerySet[SupportPlan]:
-        if _schema_only(self):
+        if schema_only(self):
             return SupportPlan.objects.none()
         plans = plans_for(caller_for(self.request))
         plan = get_object_or_404(plans, pk=self.kwargs["pk"])
