@@ -27,7 +27,7 @@ def audit_columns(
     user = actor if getattr(actor, "is_authenticated", False) else None
     return {
         "actor_id": getattr(user, "pk", None),
-        "actor_label": actor_label or (user.email if user else "system"),
+        "actor_label": actor_label or context.actor_label or (user.email if user else "system"),
         "acting_for_id": getattr(acting_for, "pk", None),
         "person_id": getattr(person, "pk", None),
         "organisation_id": getattr(organisation, "pk", None),

@@ -46,6 +46,7 @@ from budgets.models import (
     LedgerTransaction,
 )
 from budgets.models.holders import normalise_nhs_number
+from core import request_context
 from core.api.caller import Caller, caller_for, schema_only
 from core.api.idempotency import IDEMPOTENCY_HEADER, idempotent
 from core.services import audit_record
@@ -100,7 +101,7 @@ def record_views(caller: Caller, holders: Iterable[BudgetHolder], what: str) -> 
             continue  # one's own record is not an event
         audit_record(
             actor=caller.user,
-            actor_label=f"Partner application {app.pk}: {app.name}" if app else "",
+            actor_label=request_context.application_label(app) if app else "",
             action="personal_record.viewed",
             obj=holder,
             organisation=holder.organisation,

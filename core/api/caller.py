@@ -7,6 +7,8 @@ from typing import Any
 
 from rest_framework.request import Request
 
+from core import request_context
+
 
 @dataclass(frozen=True)
 class Caller:
@@ -39,6 +41,7 @@ def caller_for(request: Request) -> Caller:
     token = request.auth
     if token is not None and hasattr(token, "application"):
         application = token.application
+        request_context.set_application(application)
         # A scope taken away from the application takes effect on tokens already issued.
         allowed = set((getattr(application, "scopes", "") or "").split())
         caller = Caller(

@@ -474,6 +474,12 @@ def test_a_third_party_manager_records_a_spend(managed: Managed) -> None:
     assert body["contribution"] == managed.contribution.pk
     assert body["state"] == "recorded"
     assert spend.recorded_by == managed.api.app.user  # type: ignore[attr-defined]
+    app = managed.api.app  # type: ignore[attr-defined]
+    event = AuditEvent.objects.get(action="spend.recorded", object_id=str(spend.pk))
+    assert (event.actor, event.actor_label) == (
+        app.user,
+        f"Partner application {app.pk}: {app.name}",
+    )
     assert _balance(managed.budget) == 1_000_00 - 45_50
     assert spend.transaction.entries.get(amount_pence=45_50).account.name == "Sam Carer"
 

@@ -320,6 +320,13 @@ def test_an_application_acting_as_a_planner_submits_saying_how_the_person_agreed
     assert approval.by == planning.planner
     assert approval.note == "Agreed in person: At home on Tuesday, with Jo"
     assert body["sign_offs"][0]["note"] == approval.note
+    # The audit names the application as well as the user it acts as.
+    app = planning.planner_api.app  # type: ignore[attr-defined]
+    event = AuditEvent.objects.get(action="plan.submitted", object_id=str(planning.plan.pk))
+    assert (event.actor, event.actor_label) == (
+        planning.planner,
+        f"Partner application {app.pk}: {app.name}",
+    )
 
 
 def test_a_planner_must_say_how_the_person_agreed(planning: Planning) -> None:
