@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, connection
-from django.db.models import Sum
 
 from budgets.models import (
     FundingContribution,
@@ -265,9 +264,3 @@ def post(**kwargs: Any) -> LedgerTransaction:
     if posted is None:
         raise IdempotencyKeyReused()
     return posted
-
-
-def account_balance(account: LedgerAccount) -> int:
-    """The balance as the sum of the account's entries (the cached figure's check)."""
-    total: int = account.entries.aggregate(total=Sum("amount_pence", default=0))["total"]
-    return total

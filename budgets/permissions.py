@@ -13,7 +13,8 @@ def _organisation_ids(holder: BudgetHolder) -> set[int]:
     return {pk for pk in (holder.organisation_id, holder.council_id) if pk}
 
 
-def _roles_for_holder(user: Any, holder: BudgetHolder) -> set[str]:
+def roles_for_holder(user: Any, holder: BudgetHolder) -> set[str]:
+    """The user's roles at the ICB or council responsible for the holder."""
     if not getattr(user, "is_authenticated", False):
         return set()
     return set(
@@ -25,20 +26,20 @@ def _roles_for_holder(user: Any, holder: BudgetHolder) -> set[str]:
 
 def is_staff_for(user: Any, holder: BudgetHolder) -> bool:
     """A member, in any role, of the ICB or council responsible for the holder."""
-    return bool(_roles_for_holder(user, holder))
+    return bool(roles_for_holder(user, holder))
 
 
 def is_finance_for(user: Any, holder: BudgetHolder) -> bool:
-    return Role.FINANCE_OFFICER in _roles_for_holder(user, holder)
+    return Role.FINANCE_OFFICER in roles_for_holder(user, holder)
 
 
 def is_commissioner_for(user: Any, holder: BudgetHolder) -> bool:
-    return Role.COMMISSIONER in _roles_for_holder(user, holder)
+    return Role.COMMISSIONER in roles_for_holder(user, holder)
 
 
 def can_manage_budget(user: Any, holder: BudgetHolder) -> bool:
     """Set up budgets and funding, move their state: commissioners and finance."""
-    return bool(_roles_for_holder(user, holder) & {Role.COMMISSIONER, Role.FINANCE_OFFICER})
+    return bool(roles_for_holder(user, holder) & {Role.COMMISSIONER, Role.FINANCE_OFFICER})
 
 
 def can_create_holder(user: Any, organisation: Any) -> bool:

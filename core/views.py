@@ -51,16 +51,10 @@ def _current_plan(budget: Any) -> Any:
     """The version of the budget's plan that is in force, else the one being written."""
     if budget is None:
         return None
-    from django.db.models import Case, Value, When
+    from plans.selectors import plans_by_budget
 
-    from plans.models import SupportPlan
-
-    return (
-        SupportPlan.objects.filter(budget=budget)
-        .current()
-        .order_by(Case(When(state="active", then=Value(0)), default=Value(1)), "-version")
-        .first()
-    )
+    plans = plans_by_budget(budgets=[budget])[budget.pk]
+    return plans.active or plans.in_making
 
 
 def _current_budget(holder: Any) -> Any:

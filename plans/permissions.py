@@ -7,20 +7,9 @@ from typing import Any
 
 from budgets.models import BudgetHolder
 from budgets.permissions import represents_with
+from budgets.permissions import roles_for_holder as roles_for
 from plans.models import SupportPlan
-from users.models import Membership, Representation, Role
-
-
-def roles_for(user: Any, holder: BudgetHolder) -> set[str]:
-    """The user's roles at the ICB or council responsible for the holder."""
-    if not getattr(user, "is_authenticated", False):
-        return set()
-    orgs = {pk for pk in (holder.organisation_id, holder.council_id) if pk}
-    return set(
-        Membership.objects.filter(user=user, organisation_id__in=orgs).values_list(
-            "role", flat=True
-        )
-    )
+from users.models import Representation, Role
 
 
 def is_holder_side(user: Any, holder: BudgetHolder) -> bool:

@@ -14,9 +14,9 @@ from django.utils import timezone
 
 from budgets import services as budget_services
 from core.locks import sweep_lock
-from core.services import notification_send
+from plans import services as plan_services
 from plans.models import PlanSettings, ReviewReminder, SupportPlan
-from users.models import Membership, Role
+from users.models import Role
 
 REMINDER_DAYS_DEFAULT = PlanSettings._meta.get_field("reminder_days").default
 
@@ -71,21 +71,12 @@ def _remind(plan: SupportPlan) -> None:
         link=link,
     )
     holder = plan.holder
-    staff = (
-        Membership.objects.filter(
-            organisation_id__in=[pk for pk in (holder.organisation_id, holder.council_id) if pk],
-            role__in=[Role.SUPPORT_PLANNER, Role.CARE_COORDINATOR],
-        )
-        .select_related("user")
-        .order_by("pk")
+    plan_services.staff_notify(
+        plan,
+        [Role.SUPPORT_PLANNER, Role.CARE_COORDINATOR],
+        f"Review due for {holder.name}",
+        f"{holder.name}'s support plan is due for review by {due}.",
     )
-    for user in {m.user.pk: m.user for m in staff}.values():
-        notification_send(
-            user=user,
-            subject=f"Review due for {holder.name}",
-            body=f"{holder.name}'s support plan is due for review by {due}.",
-            link=link,
-        )
 
 
 def review_sweep(*, today: datetime.date | None = None) -> dict[str, Any] | None:

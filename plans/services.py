@@ -87,7 +87,8 @@ def _notify_holder(plan: SupportPlan, subject: str, body: str) -> None:
     budget_services.holder_notify(plan.holder, subject=subject, body=body, link=_plan_link(plan))
 
 
-def _notify_staff(plan: SupportPlan, roles: Iterable[str], subject: str, body: str) -> None:
+def staff_notify(plan: SupportPlan, roles: Iterable[str], subject: str, body: str) -> None:
+    """Tell the staff in ``roles`` at the holder's ICB or council about the plan."""
     holder = plan.holder
     orgs = [pk for pk in (holder.organisation_id, holder.council_id) if pk]
     users = {
@@ -677,7 +678,7 @@ def plan_submit(
         yearly_cost_pence=plan.yearly_cost_pence,
     )
     roles = [Role.CLINICIAN] + ([Role.COMMISSIONER] if plan.needs_commissioner else [])
-    _notify_staff(
+    staff_notify(
         plan,
         roles,
         "A support plan is waiting for approval",
