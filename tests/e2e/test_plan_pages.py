@@ -484,3 +484,69 @@ def test_writing_a_plan_fits_a_small_phone(page, world):
     then_i_see_the_text(page, "Before the plan can be sent")
     then_nothing_scrolls_sideways(page)
     then_the_page_is_accessible(page, "narrow-plan-check-answers")
+
+
+def test_a_review_a_removal_and_ending_a_plan(page, world):
+    """The pages the journey above does not reach: a clinician records a review of the
+    plan in force (with an error first), the holder removes an outcome from the new
+    version the review started, and the clinician ends the old plan's successor."""
+    from tests.plans.conftest import fill_plan
+
+    clinician = staff_user(world.org_x, Role.CLINICIAN)
+    holder = world.holder_a
+    plan = services.plan_start(budget=world.budget_a, started_by=holder.user)
+    plan = fill_plan(plan, holder.user, weekly_pence=250_00)
+    services.plan_submit(plan=plan, submitted_by=holder.user, agree=True)
+    plan = services.plan_approve(plan=plan, approved_by=clinician, step="clinician")
+    outcome = plan.outcomes.get()
+
+    # A review: progress on the outcome is needed -----------------------------------------
+    given_i_am_signed_in_as(page, clinician)
+    given_i_open(page, f"/plans/{plan.pk}/review/")
+    then_i_see_the_heading(page, "Record a review")
+    then_the_page_is_accessible(page, "staff-review")
+    when_i_press(page, "Record the review")
+    then_the_title_starts_with(page, "Error: ")
+    then_the_error_summary_lists(
+        page,
+        f"Choose how it is going with “{outcome.goal}”",
+        "Enter the date the review was held",
+        "Say whether the plan needs to change",
+    )
+    then_the_page_is_accessible(page, "staff-review-with-errors")
+    when_i_choose(page, "Getting there")
+    when_i_enter_the_date(page, "Date of the review", timezone.localdate())
+    when_i_fill_in(page, "What is working", "Walks twice a week with Sam")
+    when_i_choose(page, "Yes: start a new version of the plan to change")
+    when_i_press(page, "Record the review")
+    then_the_page_is_accessible(page, "staff-review-recorded")
+    review = plan.reviews.get()
+    assert review.progress.get().progress == "progressing"
+    draft = review.new_version
+    assert draft is not None
+    assert draft.state == SupportPlan.State.DRAFT
+
+    # The holder removes the outcome from the new version ---------------------------------
+    when_i_switch_to(page, holder.user)
+    copied = draft.outcomes.get()
+    given_i_open(page, f"/plans/{draft.pk}/write/outcomes/{copied.pk}/remove/")
+    then_the_page_is_accessible(page, "plan-part-remove")
+    when_i_press(page, "Yes, remove it")
+    then_the_page_is_accessible(page, "plan-part-removed")
+    assert not draft.outcomes.exists()
+
+    # The clinician ends the new version: a reason is needed --------------------------------
+    when_i_switch_to(page, clinician)
+    given_i_open(page, f"/plans/{draft.pk}/end/")
+    then_i_see_the_heading(page, "End the support plan")
+    then_the_page_is_accessible(page, "staff-end")
+    when_i_press(page, "End the plan")
+    then_the_error_summary_lists(page, "Give the reason for ending the plan")
+    then_the_page_is_accessible(page, "staff-end-with-errors")
+    when_i_fill_in(page, "Why is the plan ending?", "The person chose to keep the plan as it is")
+    when_i_press(page, "End the plan")
+    then_the_page_is_accessible(page, "staff-ended")
+    draft.refresh_from_db()
+    assert draft.state == SupportPlan.State.ENDED
+    plan.refresh_from_db()
+    assert plan.state == SupportPlan.State.ACTIVE
