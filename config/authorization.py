@@ -28,6 +28,9 @@ PARTNERS = frozenset({A.STAFF, A.APPLICATION})
 PLAN_QUEUE_ROLES = frozenset({A.SUPPORT_PLANNER, A.CLINICIAN, A.COMMISSIONER})
 PLAN_SIGN_OFF = frozenset({A.CLINICIAN, A.COMMISSIONER})
 PLAN_REVIEWERS = frozenset({A.SUPPORT_PLANNER, A.CLINICIAN, A.CARE_COORDINATOR})
+PROVIDERS = frozenset({A.PROVIDER_STAFF, A.ORGANISATION_ADMIN})
+# Buying: the holder's side, the staff who serve them, and the provider's staff.
+BUYING = frozenset({A.HOLDER, A.REPRESENTATIVE, A.STAFF})
 
 MATRIX: dict[str, frozenset[A]] = {
     # Pages for everyone
@@ -131,6 +134,27 @@ MATRIX: dict[str, frozenset[A]] = {
     "plans:plan_request_changes": PLAN_SIGN_OFF,
     "plans:plan_review": PLAN_REVIEWERS,
     "plans:plan_end": PLAN_QUEUE_ROLES,
+    # Marketplace: finding support (marketplace/views/search.py) and reviews.
+    # MARKET-SEARCH-BEGIN
+    # MARKET-SEARCH-END
+    # Marketplace: provider pages (marketplace/views/provider.py), provider staff only.
+    # MARKET-PROVIDER-BEGIN
+    # MARKET-PROVIDER-END
+    # Marketplace: the commissioner's view of the market (marketplace/views/market.py).
+    # MARKET-COMMISSIONER-BEGIN
+    # MARKET-COMMISSIONER-END
+    # Marketplace: enquiries, bookings, invoices (marketplace/views/buying.py).
+    # MARKET-BUYING-BEGIN
+    # MARKET-BUYING-END
+    # Marketplace: pooled purchases (marketplace/views/pools.py).
+    # MARKET-POOLS-BEGIN
+    # MARKET-POOLS-END
+    # Marketplace: Shared Lives profiles and matching (marketplace/views/sharedlives.py).
+    # MARKET-SHAREDLIVES-BEGIN
+    # MARKET-SHAREDLIVES-END
+    # The Open Referral UK feed (marketplace/oruk/): public and read-only.
+    # MARKET-ORUK-BEGIN
+    # MARKET-ORUK-END
     # REST API
     "api:me": frozenset({A.SIGNED_IN, A.APPLICATION}),
     "api:organisation_list": frozenset({A.STAFF, A.APPLICATION}),
@@ -154,6 +178,9 @@ MATRIX: dict[str, frozenset[A]] = {
     "api:fhir_patient": PARTNERS,
     "api:fhir_careplan": PARTNERS,
     "api:fhir_goal": PARTNERS,
+    # Marketplace API (marketplace/api/).
+    # MARKET-API-BEGIN
+    # MARKET-API-END
     "api:schema": PUBLIC,
     "api:docs": PUBLIC,
     "oauth2_provider:token": PUBLIC,

@@ -35,6 +35,8 @@ urlpatterns = [
     path("", include("users.urls")),
     path("", include("budgets.urls")),
     path("", include("plans.urls")),
+    path("", include("marketplace.urls")),
+    path("oruk/", include("marketplace.oruk.urls")),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("config.api_router")),
     path("o/", include(oauth2_patterns)),

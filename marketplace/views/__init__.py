@@ -1,0 +1,1 @@
+"""Marketplace pages, one module per area; each defines ``urlpatterns``."""

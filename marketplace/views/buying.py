@@ -1,0 +1,5 @@
+"""Pages: buying."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

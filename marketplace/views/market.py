@@ -1,0 +1,5 @@
+"""Pages: market."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,5 @@
+"""Pages: pools."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,5 @@
+"""Pages: provider."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,5 @@
+"""Pages: sharedlives."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
