@@ -309,6 +309,10 @@ OAUTH2_PROVIDER = {
         "versions and their FHIR CarePlan and Goal views",
         "plans:write": "Submit, approve or send back support plans, in the name of the "
         "application's responsible user and within that user's role",
+        "marketplace:read": "Read the marketplace: providers, services, categories, and the "
+        "bookings and pools of the organisation's holders or its own services",
+        "listings:write": "Create and update the provider organisation's own listings and "
+        "services",
     },
     "DEFAULT_SCOPES": ["organisation:read"],
     "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
