@@ -36,6 +36,7 @@ from budgets.permissions import can_manage_money, is_finance_for
 from core.authz import Access, request_principals
 from core.exceptions import Conflict
 from core.services import personal_record_viewed
+from marketplace.buying import budget_commitments
 from plans import selectors as plan_selectors
 from plans.models import SupportItem, SupportPlan
 
@@ -73,6 +74,7 @@ def _whose(request: HttpRequest, budget: Budget) -> dict[str, Any]:
 def budget_detail(request: HttpRequest, pk: int) -> HttpResponse:
     budget = _budget(request, pk, page="budget_detail")
     summary = selectors.budget_summary(budget)
+    commitments = budget_commitments(budget)
     points = selectors.balance_over_time(budget)
     today = timezone.localdate()
     whose = _whose(request, budget)
@@ -104,6 +106,9 @@ def budget_detail(request: HttpRequest, pk: int) -> HttpResponse:
             ),
             # The support plan the money follows: its cost against the budget.
             "plans": plan_selectors.budget_plans(budget=budget),
+            # Marketplace bookings accepted and not yet paid: money promised.
+            "commitments": commitments,
+            "committed_pence": sum(b.committed_pence for b in commitments),
             **whose,
         },
     )
