@@ -11,6 +11,7 @@ Errors as in every service: ``ValidationError`` for bad input (nothing changes),
 from __future__ import annotations
 
 import datetime
+import uuid
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -266,6 +267,13 @@ def _plan_item(budget: Budget, contribution: FundingContribution, plan_item: Any
     return item_id
 
 
+def _booked_before(key: uuid.UUID | None, budget: Budget, service: Service) -> Booking | None:
+    earlier = Booking.objects.filter(uuid=key).first() if key is not None else None
+    if earlier is not None and (earlier.budget_id != budget.pk or earlier.service_id != service.pk):
+        raise ValidationError({"key": "This booking form was for something else."})
+    return earlier
+
+
 @transaction.atomic
 def booking_request(
     *,
@@ -280,10 +288,17 @@ def booking_request(
     contribution: FundingContribution | None = None,
     plan_item: Any = None,
     enquiry: Enquiry | None = None,
+    key: uuid.UUID | None = None,
 ) -> Booking:
     """Ask to book a paid service, to be paid from one funding stream of an active
     budget. The agreed amount (quantity x the cost option's price) must fit in what is
-    left of that funding's year after spending and other bookings."""
+    left of that funding's year after spending and other bookings.
+
+    ``key`` (optional) becomes the booking's UUID: asking again with the same key (a
+    form sent twice, a retry) returns the first booking and books nothing more."""
+    earlier = _booked_before(key, budget, service)
+    if earlier is not None:
+        return earlier
     budget = Budget.objects.select_related("holder__organisation").get(pk=budget.pk)
     contribution = _funding(budget, contribution)
     if not can_manage_money(requested_by, budget, contribution):
@@ -338,6 +353,9 @@ def booking_request(
     # Serialise bookings on this funding, so two at once cannot both fit in the last
     # of the money.
     FundingContribution.objects.select_for_update().filter(pk=contribution.pk).first()
+    earlier = _booked_before(key, budget, service)  # sent twice at once: the other won
+    if earlier is not None:
+        return earlier
     left = uncommitted_pence(contribution)
     if amount > left:
         raise Conflict(
@@ -346,6 +364,7 @@ def booking_request(
             "spending and other bookings."
         )
     booking = Booking.objects.create(
+        **({"uuid": key} if key is not None else {}),
         service=service,
         cost_option=cost_option,
         holder=budget.holder,

@@ -63,6 +63,10 @@ class BookingForm(ServiceErrorsMixin, forms.Form):
 
     SERVICE_FIELDS = {"contribution": "funding", "service": "cost_option"}
 
+    # Made when the form is drawn and sent back with it: the booking's own UUID, so the
+    # same form sent twice books once.
+    key = forms.UUIDField(widget=forms.HiddenInput, required=False)
+
     funding = forms.TypedChoiceField(
         label="Which budget pays for it",
         coerce=str,
@@ -113,19 +117,18 @@ class BookingForm(ServiceErrorsMixin, forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.funding = {f"{b.pk}:{c.pk}": (b, c) for b, c in funding}
+        self.funding_by_key = {f"{b.pk}:{c.pk}": (b, c) for b, c in funding}
         self.fields["funding"].choices = [
             (
                 key,
                 f"{b.holder.name}: {c.get_stream_display()} "
                 f"({b.period_start:%-d %b %Y} to {b.period_end:%-d %b %Y})",
             )
-            for key, (b, c) in self.funding.items()
+            for key, (b, c) in self.funding_by_key.items()
         ]
         if len(funding) == 1:
-            self.fields["funding"].widget = forms.HiddenInput()
-            self.fields["funding"].initial = next(iter(self.funding))
-        self.options = {o.pk: o for o in options}
+            self.fields["funding"].initial = next(iter(self.funding_by_key))
+        self.option_by_pk = {o.pk: o for o in options}
         self.fields["cost_option"].choices = [
             (
                 o.pk,
@@ -135,7 +138,6 @@ class BookingForm(ServiceErrorsMixin, forms.Form):
             for o in options
         ]
         if len(options) == 1:
-            self.fields["cost_option"].widget = forms.HiddenInput()
             self.fields["cost_option"].initial = options[0].pk
         if plan_items:
             self.fields["plan_item"].choices = [("", "Not in my plan")] + [
@@ -145,7 +147,7 @@ class BookingForm(ServiceErrorsMixin, forms.Form):
             del self.fields["plan_item"]
 
     def chosen_funding(self) -> tuple[Any, Any]:
-        return self.funding[self.cleaned_data["funding"]]
+        return self.funding_by_key[self.cleaned_data["funding"]]
 
 
 class DecisionForm(forms.Form):

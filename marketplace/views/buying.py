@@ -7,6 +7,7 @@ the service's question; the pages offer only the actions the person may take."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.contrib import messages
@@ -143,7 +144,11 @@ def booking_create(request: HttpRequest, pk: int) -> HttpResponse:
         .order_by("plan__holder__name", "position", "pk")
     )
     form = BookingForm(
-        request.POST or None, funding=funding, options=options, plan_items=plan_items
+        request.POST or None,
+        funding=funding,
+        options=options,
+        plan_items=plan_items,
+        initial={"key": uuid.uuid4()},
     )
     enquiry = None
     if request.GET.get("enquiry", "").isdigit():
@@ -160,7 +165,7 @@ def booking_create(request: HttpRequest, pk: int) -> HttpResponse:
                 service=service,
                 budget=budget,
                 contribution=contribution,
-                cost_option=form.options.get(data["cost_option"]),
+                cost_option=form.option_by_pk.get(data["cost_option"]),
                 quantity=data["quantity"],
                 starts_on=data["starts_on"],
                 ends_on=data.get("ends_on"),
@@ -168,6 +173,7 @@ def booking_create(request: HttpRequest, pk: int) -> HttpResponse:
                 plan_item=data.get("plan_item"),
                 enquiry=enquiry if enquiry and enquiry.holder_id == budget.holder_id else None,
                 requested_by=request.user,
+                key=data.get("key"),
             )
         except ValidationError as error:
             form.add_service_errors(error)
