@@ -57,7 +57,7 @@ SPEND_CATEGORY_BY_CODE: dict[str, str] = {
 
 def spend_category_for(service: Service) -> str:
     """The spend category a purchase of ``service`` is recorded under."""
-    category = service.category
+    category: Any = service.category
     while category is not None:
         if category.code in SPEND_CATEGORY_BY_CODE:
             return SPEND_CATEGORY_BY_CODE[category.code]
