@@ -1,0 +1,109 @@
+"""The whole purchase in the browser: a holder searches, asks, books; the provider
+accepts and invoices; the holder approves; the budget shows the spend. Every page ends
+with the axe check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Page
+
+from marketplace.models import Booking, CostOption
+from tests.e2e.steps import (
+    given_i_am_signed_in_as,
+    given_i_open,
+    then_i_see_the_heading,
+    then_i_see_the_text,
+    then_the_error_summary_lists,
+    then_the_page_is_accessible,
+    when_i_fill_in,
+    when_i_follow_the_link,
+    when_i_press,
+)
+from tests.marketplace.factories import ProviderFactory, ServiceFactory, category
+
+pytestmark = pytest.mark.e2e
+
+
+def _fill_date(page: Page, field: str, day: Any) -> None:
+    page.locator(f"#id_{field}_day").fill(str(day.day))
+    page.locator(f"#id_{field}_month").fill(str(day.month))
+    page.locator(f"#id_{field}_year").fill(str(day.year))
+
+
+def test_a_holder_books_the_provider_invoices_and_the_holder_pays(page, world):
+    provider = ProviderFactory(
+        organisation=world.provider_org, name="Bright Days", areas=[world.org_x]
+    )
+    ServiceFactory(
+        provider=provider,
+        title="Supported swimming sessions",
+        description="A swimming session with a support worker at the leisure centre.",
+        keywords="Bright Days swimming sport",
+        category=category("sport-fitness"),
+        price=(25_00, CostOption.Per.SESSION),
+    )
+    ServiceFactory(
+        provider=provider, title="Gardening club", description="Grow vegetables together."
+    )
+    today = timezone.localdate()
+
+    # The holder finds the service and books four sessions.
+    given_i_am_signed_in_as(page, world.holder_a.user)
+    given_i_open(page, "/support/?q=swimming")
+    then_the_page_is_accessible(page, "buy-search-results")
+    when_i_follow_the_link(page, "Supported swimming sessions")
+    then_i_see_the_heading(page, "Supported swimming sessions")
+    then_the_page_is_accessible(page, "buy-service")
+    when_i_follow_the_link(page, "Book this service")
+    then_i_see_the_heading(page, "Book Supported swimming sessions")
+    then_the_page_is_accessible(page, "buy-booking-form")
+    when_i_fill_in(page, "How many", "0")
+    when_i_press(page, "Send the booking request")
+    then_the_error_summary_lists(page, "Enter 1 or more", "Enter the start date")
+    then_the_page_is_accessible(page, "buy-booking-form-errors")
+    when_i_fill_in(page, "How many", "4")
+    _fill_date(page, "starts_on", today)
+    when_i_press(page, "Send the booking request")
+    then_i_see_the_heading(page, "Supported swimming sessions")
+    then_i_see_the_text(page, "Your booking request has been sent to Bright Days")
+    then_the_page_is_accessible(page, "buy-booking-requested")
+    booking = Booking.objects.get()
+    assert booking.amount_pence == 100_00
+
+    # The provider accepts and sends an invoice for two sessions.
+    given_i_am_signed_in_as(page, world.provider_staff)
+    given_i_open(page, "/bookings/")
+    then_i_see_the_heading(page, "Bookings")
+    then_the_page_is_accessible(page, "buy-provider-bookings")
+    when_i_follow_the_link(page, "Supported swimming sessions")
+    when_i_press(page, "Accept the booking")
+    then_i_see_the_text(page, "You accepted the booking")
+    then_the_page_is_accessible(page, "buy-provider-accepted")
+    when_i_follow_the_link(page, "Send an invoice")
+    then_the_page_is_accessible(page, "buy-invoice-form")
+    when_i_fill_in(page, "Invoice number", "BD-0042")
+    when_i_fill_in(page, "Amount", "50.00")
+    _fill_date(page, "period_start", today)
+    _fill_date(page, "period_end", today)
+    when_i_press(page, "Send the invoice")
+    then_i_see_the_text(page, "Your invoice has been sent for approval")
+    then_the_page_is_accessible(page, "buy-provider-invoiced")
+
+    # The holder sees the money set aside, approves the invoice, and sees the spend.
+    given_i_am_signed_in_as(page, world.holder_a.user)
+    given_i_open(page, f"/budgets/{world.budget_a.pk}/")
+    then_i_see_the_text(page, "Set aside for bookings")
+    then_the_page_is_accessible(page, "buy-budget-with-booking")
+    when_i_follow_the_link(page, "Supported swimming sessions")
+    when_i_press(page, "Approve and pay £50.00")
+    then_i_see_the_text(page, "Invoice BD-0042 is approved: £50.00 has been paid from the budget")
+    then_the_page_is_accessible(page, "buy-invoice-paid")
+    given_i_open(page, f"/budgets/{world.budget_a.pk}/")
+    then_i_see_the_text(page, "£330.00")  # £380 before, less £50
+    then_the_page_is_accessible(page, "buy-budget-after")
+    when_i_follow_the_link(page, "Your spending")
+    then_i_see_the_text(page, "Bright Days")
+    then_the_page_is_accessible(page, "buy-spending-after")
