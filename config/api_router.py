@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from budgets.api import views as budgets_api
 from core.api.docs import api_docs
+from marketplace.api import views as marketplace_api
 from plans.api import fhir_views
 from plans.api import views as plans_api
 from users.api import views as users_api
@@ -52,6 +53,15 @@ urlpatterns = [
     path("fhir/Patient/<int:pk>", fhir_views.FhirPatient.as_view(), name="fhir_patient"),
     path("fhir/CarePlan/<int:pk>", fhir_views.FhirCarePlan.as_view(), name="fhir_careplan"),
     path("fhir/Goal/<int:pk>", fhir_views.FhirGoal.as_view(), name="fhir_goal"),
+    path("categories/", marketplace_api.CategoryList.as_view(), name="category_list"),
+    path("providers/", marketplace_api.ProviderList.as_view(), name="provider_list"),
+    path("providers/<int:pk>/", marketplace_api.ProviderDetail.as_view(), name="provider_detail"),
+    path("services/", marketplace_api.ServiceList.as_view(), name="service_list"),
+    path("services/<int:pk>/", marketplace_api.ServiceDetail.as_view(), name="service_detail"),
+    path("bookings/", marketplace_api.BookingList.as_view(), name="booking_list"),
+    path("bookings/<int:pk>/", marketplace_api.BookingDetail.as_view(), name="booking_detail"),
+    path("pools/", marketplace_api.PoolList.as_view(), name="pool_list"),
+    path("pools/<int:pk>/", marketplace_api.PoolDetail.as_view(), name="pool_detail"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", api_docs, name="docs"),
 ]
