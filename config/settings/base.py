@@ -382,6 +382,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "plans.tasks.review_sweep_task",
         "schedule": crontab(hour=5, minute=0),
     },
+    "marketplace-verification-expire": {
+        "task": "marketplace.tasks.verification_expire_task",
+        "schedule": crontab(hour=5, minute=30),
+    },
 }
 
 # Platform -----------------------------------------------------------------------------
