@@ -39,6 +39,20 @@ def _navigation(
         items.append({"text": "People we support", "href": reverse("budgets:holder_list")})
     elif Access.REPRESENTATIVE in principals:
         items.append({"text": "People you act for", "href": reverse("budgets:holder_list")})
+    # The marketplace: finding and buying support, listings, the market.
+    if principals & {
+        Access.HOLDER,
+        Access.REPRESENTATIVE,
+        Access.SUPPORT_PLANNER,
+        Access.CARE_COORDINATOR,
+    }:
+        items.append({"text": "Find support", "href": reverse("marketplace:search")})
+    if principals & {Access.HOLDER, Access.REPRESENTATIVE, Access.PROVIDER_STAFF}:
+        items.append({"text": "Bookings", "href": reverse("marketplace:booking_list")})
+    if Access.PROVIDER_STAFF in principals:
+        items.append({"text": "Your listings", "href": reverse("marketplace:provider_home")})
+    if Access.COMMISSIONER in principals:
+        items.append({"text": "Market", "href": reverse("marketplace:market_overview")})
     if principals & {
         Access.CARE_COORDINATOR,
         Access.SUPPORT_PLANNER,

@@ -15,6 +15,7 @@ from django.db import transaction
 
 from budgets.demo import HOLDER_DETAILS, load_budget_demo
 from budgets.models import BudgetHolder
+from marketplace.demo import load_market_demo
 from plans.demo import load_plan_demo
 from users.models import Membership, Organisation, PartnerApplication, Representation, Role, User
 
@@ -168,6 +169,14 @@ def load_demo_data() -> list[DemoLogin]:
     load_plan_demo(
         clinician=User.objects.get(email="clinician@demo.phb.test"),
         commissioner=User.objects.get(email="commissioner@demo.phb.test"),
+    )
+    load_market_demo(
+        icb=icb,
+        council=organisations["Example Borough Council"],
+        provider_staff=User.objects.get(email="provider@demo.phb.test"),
+        commissioner=User.objects.get(email="commissioner@demo.phb.test"),
+        planner=User.objects.get(email="planner@demo.phb.test"),
+        password=password,
     )
 
     scopes = (
