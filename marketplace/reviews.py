@@ -74,10 +74,8 @@ def review_write(*, booking: Booking, rating: Any, text: str, written_by: Any) -
     if not is_holder_side(written_by, booking):
         raise PermissionDenied("Only the person who booked, or their representative, can review")
     errors: dict[str, str] = {}
-    try:
-        score = int(rating)
-    except (TypeError, ValueError):
-        score = 0
+    # 1 to 5 whole stars: not 4.5, not True (which Python counts as 1).
+    score = rating if isinstance(rating, int) else int(rating) if str(rating).isdigit() else 0
     if isinstance(rating, bool) or not 1 <= score <= 5:
         errors["rating"] = "Choose a rating from 1 to 5"
     text = (text or "").strip()
