@@ -149,7 +149,8 @@ def _full_clean(obj: Any, errors: dict[str, list[str]], exclude: Iterable[str] =
         obj.full_clean(exclude=list(exclude), validate_unique=False, validate_constraints=False)
     except ValidationError as error:
         for field, messages in error.message_dict.items():
-            errors.setdefault(field, []).extend(m for m in messages if m not in errors[field])
+            if field not in errors:  # ours say it better
+                errors[field] = messages
     _raise(errors)
 
 
