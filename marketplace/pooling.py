@@ -243,8 +243,9 @@ def share_if_joined(pool: Pool, current: int | None = None) -> ShareOutlook:
     if current is None:
         current = pool.members.current().count()
     # The newest member is last, so never gets a leftover penny; with fewer members
-    # (as few as the minimum) a share is larger, the first members paying the pennies.
-    now = pool.cost_pence // (current + 1)
+    # (as few as the minimum: it is never funded with fewer) a share is larger, the
+    # first members paying the pennies.
+    now = pool.cost_pence // max(current + 1, pool.minimum_members)
     at_most = -(-pool.cost_pence // pool.minimum_members)
     return ShareOutlook(now, max(now, at_most))
 
