@@ -180,6 +180,26 @@ class ProviderForm(forms.Form):
         initial["areas"] = list(provider.areas.values_list("pk", flat=True))
         return initial
 
+    def clean(self) -> dict[str, Any]:
+        # The facts each kind of provider needs, said here too so that every problem
+        # shows at once (the service says the same if called without this form).
+        data = super().clean() or {}
+        kind = data.get("kind")
+        missing = {
+            "cqc_number": kind in ProviderKind.regulated() and not data.get("cqc_number"),
+            "dbs_checked_on": kind in ProviderKind.individuals() and not data.get("dbs_checked_on"),
+        }
+        messages = {
+            "cqc_number": "Enter the CQC registration number: registered care providers must "
+            "have one",
+            "dbs_checked_on": "Enter the date of the latest DBS check: personal assistants and "
+            "Shared Lives carers must have one",
+        }
+        for name, is_missing in missing.items():
+            if is_missing and name not in self.errors:
+                self.add_error(name, messages[name])
+        return data
+
     def fields_for_service(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
         data.pop("organisation", None)
