@@ -93,6 +93,23 @@ class _ProfileForm(forms.Form):
 
 
 class CarerProfileForm(_ProfileForm):
+    # The order of the page, so the error summary lists errors in the order they show.
+    field_order = [
+        "arrangements",
+        "places",
+        "available",
+        "postcode",
+        "travel_miles",
+        "skills",
+        "interests",
+        "languages",
+        "culture_faith",
+        "household",
+        "has_pets",
+        "pets",
+        "smoking_household",
+        "step_free",
+    ]
     postcode = _postcode("Postcode of the home")
     arrangements = _arrangements(
         "Kinds of arrangement you offer", "Choose at least one kind of arrangement you offer"
@@ -169,6 +186,18 @@ class CarerProfileForm(_ProfileForm):
 
 
 class SeekerProfileForm(_ProfileForm):
+    field_order = [
+        "arrangements",
+        "postcode",
+        "needs",
+        "interests",
+        "languages",
+        "culture_faith",
+        "pets_ok",
+        "needs_smoke_free",
+        "needs_step_free",
+        "about",
+    ]
     postcode = _postcode("Postcode where the person lives now")
     arrangements = _arrangements(
         "Kinds of arrangement the person wants",
