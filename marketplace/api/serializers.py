@@ -80,17 +80,27 @@ class StrictIntegerField(serializers.IntegerField):
         return int(super().to_internal_value(data))
 
 
+def _blank_or(what: str) -> serializers.CharField:
+    """An email address or web address as stored: empty when there is none (so not
+    described with a format an empty string would break)."""
+    return serializers.CharField(read_only=True, help_text=f"{what}, or empty if none.")
+
+
 # --- Reading ------------------------------------------------------------------------------
 
 
 class CategorySerializer(serializers.ModelSerializer):
     taxonomy = serializers.CharField(source="taxonomy.name", read_only=True)
     parent = serializers.SlugRelatedField(
-        slug_field="code", read_only=True, help_text="The parent category's code, if any."
+        slug_field="code",
+        read_only=True,
+        allow_null=True,
+        help_text="The parent category's code, if any.",
     )
     organisation = serializers.PrimaryKeyRelatedField(
         read_only=True,
-        help_text="The ICB or council that added it; empty for a national category.",
+        allow_null=True,
+        help_text="The ICB or council that added it; null for a national category.",
     )
 
     class Meta:
@@ -110,6 +120,8 @@ class ProviderSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text="Verified by a commissioner, and the verification has not run out.",
     )
+    email = _blank_or("An email address")
+    website = _blank_or("A web address")
     areas = serializers.PrimaryKeyRelatedField(
         many=True,
         read_only=True,
@@ -204,6 +216,8 @@ class ServiceSerializer(serializers.ModelSerializer):
     cost_options = CostOptionSerializer(many=True, read_only=True)
     schedules = ScheduleSerializer(many=True, read_only=True)
     locations = serializers.SerializerMethodField(help_text="The places it is delivered at.")
+    email = _blank_or("An email address")
+    url = _blank_or("A web address")
 
     class Meta:
         model = Service
