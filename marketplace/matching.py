@@ -653,7 +653,7 @@ def match_propose(
     note: str = "",
 ) -> Match:
     """Propose a match: it starts at introduction, with the score and reasons of the
-    moment kept on it and a first step recorded. The holder's side, the carer's
+    moment kept on it and a first step recorded. The holder's side and the carer's
     provider staff are told.
 
     Raises PermissionDenied unless ``proposed_by`` is a support planner or care
