@@ -33,13 +33,13 @@ from budgets.models import (
     FundingContribution,
     FundingStream,
     LedgerAccount,
-    SpendCategory,
 )
 from budgets.permissions import can_manage_money
 from core.exceptions import Conflict
 from core.locks import sweep_lock
 from core.models import AuditEvent
 from core.services import audit_record, notification_send
+from marketplace.buying import spend_category_for
 from marketplace.models import Pool, PoolMember, Service
 from marketplace.permissions import is_provider_staff
 from users.models import Membership, Organisation, Representation, Role
@@ -50,40 +50,6 @@ POOL_ORGANISATION_KINDS = frozenset({Organisation.Kind.ICB, Organisation.Kind.LO
 MAX_MEMBERS = 100
 MAX_DEADLINE_DAYS = 366
 KEY_RE = re.compile(r"^[A-Za-z0-9_.:-]{8,100}$")
-
-# The service's category (marketplace taxonomy) as a spend category on the budget.
-SPEND_CATEGORY_BY_CODE: dict[str, str] = {
-    "personal-assistance": SpendCategory.PERSONAL_ASSISTANT,
-    "care-at-home": SpendCategory.CARE_AGENCY,
-    "short-breaks": SpendCategory.RESPITE,
-    "shared-lives": SpendCategory.RESPITE,
-    "carers-support": SpendCategory.RESPITE,
-    "therapies": SpendCategory.THERAPY,
-    "mental-wellbeing": SpendCategory.THERAPY,
-    "equipment": SpendCategory.EQUIPMENT,
-    "transport": SpendCategory.TRANSPORT,
-    "day-activities": SpendCategory.ACTIVITIES,
-    "community-groups": SpendCategory.ACTIVITIES,
-    "sport-fitness": SpendCategory.ACTIVITIES,
-    "arts-creativity": SpendCategory.ACTIVITIES,
-    "learning": SpendCategory.TRAINING,
-    "work-volunteering": SpendCategory.TRAINING,
-    "money-management": SpendCategory.EMPLOYMENT_COSTS,
-}
-
-
-def spend_category_for(service: Service) -> str:
-    """The spend category for a service: its category's, or its parent's (a
-    commissioner's own term under a national one), else Other."""
-    category: Any = service.category
-    for _ in range(5):  # a short climb: taxonomies are shallow
-        if category is None:
-            break
-        if category.code in SPEND_CATEGORY_BY_CODE:
-            return SPEND_CATEGORY_BY_CODE[category.code]
-        category = category.parent
-    return SpendCategory.OTHER
-
 
 # Who may do what ------------------------------------------------------------------------
 
