@@ -136,24 +136,87 @@ MATRIX: dict[str, frozenset[A]] = {
     "plans:plan_end": PLAN_QUEUE_ROLES,
     # Marketplace: finding support (marketplace/views/search.py) and reviews.
     # MARKET-SEARCH-BEGIN
+    "marketplace:search": PUBLIC,
+    "marketplace:service_detail": PUBLIC,
+    "marketplace:provider_profile": PUBLIC,
+    "marketplace:review_create": HOLDER_SIDE,
+    "marketplace:review_queue": COMMISSIONERS,
+    "marketplace:review_moderate": COMMISSIONERS,
     # MARKET-SEARCH-END
     # Marketplace: provider pages (marketplace/views/provider.py), provider staff only.
     # MARKET-PROVIDER-BEGIN
+    "marketplace:provider_home": PROVIDERS,
+    "marketplace:provider_create": PROVIDERS,
+    "marketplace:provider_edit": PROVIDERS,
+    "marketplace:service_create": PROVIDERS,
+    "marketplace:service_edit": PROVIDERS,
+    "marketplace:service_withdraw": PROVIDERS,
+    "marketplace:location_create": PROVIDERS,
+    "marketplace:location_edit": PROVIDERS,
     # MARKET-PROVIDER-END
     # Marketplace: the commissioner's view of the market (marketplace/views/market.py).
     # MARKET-COMMISSIONER-BEGIN
+    "marketplace:market_overview": COMMISSIONERS,
+    "marketplace:market_provider_list": COMMISSIONERS,
+    "marketplace:market_service_list": COMMISSIONERS,
+    "marketplace:verification_queue": COMMISSIONERS,
+    "marketplace:provider_verify": COMMISSIONERS,
+    "marketplace:category_list": COMMISSIONERS,
+    "marketplace:category_create": COMMISSIONERS,
     # MARKET-COMMISSIONER-END
     # Marketplace: enquiries, bookings, invoices (marketplace/views/buying.py).
     # MARKET-BUYING-BEGIN
+    "marketplace:enquiry_create": BUYING,
+    "marketplace:booking_create": BUYING,
+    "marketplace:enquiry_detail": BUYING,
+    "marketplace:booking_list": BUYING,
+    "marketplace:booking_detail": BUYING,
+    "marketplace:booking_accept": PROVIDERS,
+    "marketplace:booking_decline": PROVIDERS,
+    "marketplace:booking_cancel": BUYING,
+    "marketplace:booking_deliver": PROVIDERS,
+    "marketplace:invoice_create": PROVIDERS,
+    "marketplace:invoice_approve": BUYING,
+    "marketplace:invoice_dispute": BUYING,
     # MARKET-BUYING-END
     # Marketplace: pooled purchases (marketplace/views/pools.py).
     # MARKET-POOLS-BEGIN
+    # Holders and representatives join and leave; staff of the pool's ICB or council
+    # organise, fund and cancel; the provider's staff say whether it was bought. Which
+    # pool, and which action, the views and marketplace/pooling.py decide (404 / 403).
+    "marketplace:pool_list": BUYING,
+    "marketplace:pool_create": BUYING,
+    "marketplace:pool_detail": BUYING,
+    "marketplace:pool_join": BUYING,
+    "marketplace:pool_leave": BUYING,
+    "marketplace:pool_fund": BUYING,
+    "marketplace:pool_cancel": BUYING,
+    "marketplace:pool_complete": BUYING,
+    "marketplace:pool_fail": BUYING,
     # MARKET-POOLS-END
     # Marketplace: Shared Lives profiles and matching (marketplace/views/sharedlives.py).
     # MARKET-SHAREDLIVES-BEGIN
+    # The person's profile (the holder's side or staff edit it; marketplace/matching.py
+    # says who); the ranked carers show household facts and who was left out, so staff
+    # only; a match is seen by the holder's side, their staff and the carer's staff.
+    "marketplace:seeker_profile": HOLDER_RECORDS,
+    "marketplace:seeker_matches": HOLDER_STAFF,
+    "marketplace:match_detail": BUYING,
+    "marketplace:carer_profile": PROVIDERS,
     # MARKET-SHAREDLIVES-END
     # The Open Referral UK feed (marketplace/oruk/): public and read-only.
     # MARKET-ORUK-BEGIN
+    # The Open Referral UK feed is open to anyone by the standard's own rule.
+    "oruk:api_details": PUBLIC,
+    "oruk:service_list": PUBLIC,
+    "oruk:service_detail": PUBLIC,
+    "oruk:service_at_location_list": PUBLIC,
+    "oruk:service_at_location_detail": PUBLIC,
+    "oruk:taxonomy_list": PUBLIC,
+    "oruk:taxonomy_detail": PUBLIC,
+    "oruk:taxonomy_term_list": PUBLIC,
+    "oruk:taxonomy_term_detail": PUBLIC,
+    "oruk:not_found": PUBLIC,
     # MARKET-ORUK-END
     # REST API
     "api:me": frozenset({A.SIGNED_IN, A.APPLICATION}),
@@ -180,6 +243,19 @@ MATRIX: dict[str, frozenset[A]] = {
     "api:fhir_goal": PARTNERS,
     # Marketplace API (marketplace/api/).
     # MARKET-API-BEGIN
+    # The market is open to read for anyone signed in and any application with the
+    # scope; writes (POST, PATCH) are narrowed in the views to provider staff and admins
+    # (``access_by_method``), and the listings services check it is their own listing.
+    "api:category_list": frozenset({A.SIGNED_IN, A.APPLICATION}),
+    "api:provider_list": frozenset({A.SIGNED_IN, A.APPLICATION}),
+    "api:provider_detail": frozenset({A.SIGNED_IN, A.APPLICATION}),
+    "api:service_list": frozenset({A.SIGNED_IN, A.APPLICATION}),
+    "api:service_detail": frozenset({A.SIGNED_IN, A.APPLICATION}),
+    # Bookings and pools: the buying side and provider staff (records through for_user).
+    "api:booking_list": BUYING | {A.APPLICATION},
+    "api:booking_detail": BUYING | {A.APPLICATION},
+    "api:pool_list": BUYING | {A.APPLICATION},
+    "api:pool_detail": BUYING | {A.APPLICATION},
     # MARKET-API-END
     "api:schema": PUBLIC,
     "api:docs": PUBLIC,

@@ -177,7 +177,8 @@ class ProviderForm(forms.Form):
                 "listed",
             )
         }
-        initial["areas"] = list(provider.areas.values_list("pk", flat=True))
+        # As strings: the checkboxes compare them with their values, which are text.
+        initial["areas"] = [str(pk) for pk in provider.areas.values_list("pk", flat=True)]
         return initial
 
     def clean(self) -> dict[str, Any]:
@@ -343,7 +344,9 @@ class ServiceForm(forms.Form):
             "email": service.email,
             "phone": service.phone,
             "url": service.url,
-            "locations": list(service.at_locations.values_list("location_id", flat=True)),
+            "locations": [
+                str(pk) for pk in service.at_locations.values_list("location_id", flat=True)
+            ],
         }
 
     def service_fields(self) -> dict[str, Any]:

@@ -91,13 +91,14 @@ def _blank_or(what: str) -> serializers.CharField:
 
 class CategorySerializer(serializers.ModelSerializer):
     taxonomy = serializers.CharField(source="taxonomy.name", read_only=True)
-    parent = serializers.SlugRelatedField(
+    # A declared field, not Serializer.parent: the metaclass moves it into the fields.
+    parent: Any = serializers.SlugRelatedField(
         slug_field="code",
         read_only=True,
         allow_null=True,
         help_text="The parent category's code, if any.",
     )
-    organisation = serializers.PrimaryKeyRelatedField(
+    organisation: Any = serializers.PrimaryKeyRelatedField(
         read_only=True,
         allow_null=True,
         help_text="The ICB or council that added it; null for a national category.",
@@ -122,7 +123,7 @@ class ProviderSerializer(serializers.ModelSerializer):
     )
     email = _blank_or("An email address")
     website = _blank_or("A web address")
-    areas = serializers.PrimaryKeyRelatedField(
+    areas: Any = serializers.PrimaryKeyRelatedField(
         many=True,
         read_only=True,
         help_text="The ICBs and councils whose market the provider is in.",
@@ -208,7 +209,7 @@ class ServiceSerializer(serializers.ModelSerializer):
     """A service with its prices, its days and times and where it is delivered."""
 
     provider_name = serializers.CharField(source="provider.name", read_only=True)
-    category = serializers.SlugRelatedField(
+    category: Any = serializers.SlugRelatedField(
         slug_field="code", read_only=True, help_text="The category's code."
     )
     category_name = serializers.CharField(source="category.name", read_only=True)
@@ -493,8 +494,8 @@ class ServiceInputSerializer(serializers.Serializer):
     email = serializers.EmailField(required=False, allow_blank=True, max_length=254)
     phone = serializers.CharField(required=False, allow_blank=True, max_length=30)
     url = serializers.URLField(required=False, allow_blank=True, max_length=200)
-    cost_options = CostOptionInputSerializer(many=True, required=False, max_length=20)
-    schedules = ScheduleInputSerializer(many=True, required=False, max_length=50)
+    cost_options = CostOptionInputSerializer(many=True, required=False, max_length=20)  # type: ignore[call-arg]
+    schedules = ScheduleInputSerializer(many=True, required=False, max_length=50)  # type: ignore[call-arg]
     locations = serializers.ListField(
         child=StrictIntegerField(min_value=1, max_value=MAX_ID),
         required=False,
