@@ -294,12 +294,13 @@ def build_market() -> Market:
     return market
 
 
-# The standard's own schemas, from shared/standards/oruk-3.0 beside the repository
-# (ORUK_STANDARD_DIR elsewhere).
+# The standard's own schemas, unchanged, kept in tests/standards/oruk-3.0 (with their
+# licence and provenance in its README) so a clean clone can check against them;
+# ORUK_STANDARD_DIR points elsewhere, e.g. at a newer copy.
 
 STANDARD = Path(
     os.environ.get("ORUK_STANDARD_DIR")
-    or Path(__file__).resolve().parents[3] / "shared" / "standards" / "oruk-3.0"
+    or Path(__file__).resolve().parents[1] / "standards" / "oruk-3.0"
 )
 
 

@@ -1,5 +1,5 @@
 """Property-based tests of the Open Referral UK feed from the standard's own OpenAPI
-description (``openapi.local.json`` in shared/standards/oruk-3.0): every operation it
+description (``openapi.local.json`` in tests/standards/oruk-3.0): every operation it
 describes, called through the WSGI app with generated parameters and ids, answers
 nothing but what the standard documents.
 
