@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime
+import importlib
 from typing import Any
 
 import factory
+from django.apps import apps
 
 from marketplace.models import (
     Category,
@@ -21,8 +23,19 @@ from tests.factories import OrganisationFactory
 from users.models import Organisation
 
 
+def national_categories() -> None:
+    """The national taxonomy as migration 0002 seeds it. A test on the transactional
+    database (browser and concurrency tests) empties every table when it ends, seeded
+    rows included, so later tests put them back through the migration's own code."""
+    if Category.objects.filter(organisation__isnull=True).exists():
+        return
+    seeding = importlib.import_module("marketplace.migrations.0002_national_categories")
+    seeding.seed(apps, None)
+
+
 def category(code: str = "personal-assistance") -> Category:
     """A national category from the seeded taxonomy (marketplace/migrations/0002)."""
+    national_categories()
     return Category.objects.get(code=code, organisation__isnull=True)
 
 
