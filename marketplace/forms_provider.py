@@ -603,7 +603,7 @@ class LocationForm(forms.Form):
 
 class VerifyForm(forms.Form):
     decision = forms.ChoiceField(
-        label="Your decision",
+        label="Do you verify this listing?",
         choices=[
             (Provider.Verification.VERIFIED, "Verify the listing"),
             (Provider.Verification.REFUSED, "Do not verify it"),

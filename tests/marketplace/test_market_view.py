@@ -504,6 +504,22 @@ class TestProviderPages:
         service.refresh_from_db()
         assert service.status == Service.Status.ACTIVE
 
+    def test_the_edit_page_ticks_the_areas_already_chosen(
+        self, world: World, client_for: Any
+    ) -> None:
+        provider = _listing(world)
+        html = (
+            client_for(world.provider_staff)
+            .get(reverse("marketplace:provider_edit", args=[provider.pk]))
+            .content.decode()
+        )
+        ticked = re.findall(r'<input[^>]*name="areas"[^>]*>', html)
+        assert [
+            ("checked" in box, f'value="{world.org_x.pk}"' in box)
+            for box in ticked
+            if "checked" in box
+        ] == [(True, True)]
+
     def test_listing_needs_a_provider_organisation(self, world: World, client_for: Any) -> None:
         url = reverse("marketplace:provider_create")
         assert client_for(world.provider_staff).get(url).status_code == 200
