@@ -311,8 +311,7 @@ OAUTH2_PROVIDER = {
         "application's responsible user and within that user's role",
         "marketplace:read": "Read the marketplace: providers, services, categories, and the "
         "bookings and pools of the organisation's holders or its own services",
-        "listings:write": "Create and update the provider organisation's own listings and "
-        "services",
+        "listings:write": "Create and update the provider organisation's own listings and services",
     },
     "DEFAULT_SCOPES": ["organisation:read"],
     "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
@@ -385,6 +384,10 @@ CELERY_BEAT_SCHEDULE = {
     "marketplace-verification-expire": {
         "task": "marketplace.tasks.verification_expire_task",
         "schedule": crontab(hour=5, minute=30),
+    },
+    "marketplace-pool-expire": {
+        "task": "marketplace.tasks.pool_expire_task",
+        "schedule": crontab(hour=0, minute=20),
     },
 }
 

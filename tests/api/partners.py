@@ -12,7 +12,8 @@ from django.test import Client
 PARTNER_SECRET = "partner-secret"
 ALL_SCOPES = (
     "organisation:read members:read members:write "
-    "holders:read budgets:read spending:write allocation:read plans:read plans:write"
+    "holders:read budgets:read spending:write allocation:read plans:read plans:write "
+    "marketplace:read listings:write"
 )
 PROBLEM_JSON = "application/problem+json"
 
