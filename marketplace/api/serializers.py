@@ -16,6 +16,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from budgets.api.serializers import MAX_ID, PenceField
+from marketplace.listings import PROVIDER_FIELDS
 from marketplace.models import (
     Booking,
     Category,
@@ -135,20 +136,7 @@ class ProviderSerializer(serializers.ModelSerializer):
             "id",
             "uuid",
             "organisation",
-            "name",
-            "kind",
-            "description",
-            "email",
-            "phone",
-            "website",
-            "postcode",
-            "cqc_number",
-            "dbs_checked_on",
-            "insurer",
-            "insurance_expires_on",
-            "user_led",
-            "not_for_profit",
-            "listed",
+            *PROVIDER_FIELDS,
             "verification",
             "verified",
             "verified_at",
