@@ -23,7 +23,7 @@ from core.exceptions import Conflict
 from core.services import personal_record_viewed
 from marketplace import buying
 from marketplace.forms_buying import AnswerForm, BookingForm, DecisionForm, EnquiryForm, InvoiceForm
-from marketplace.models import Booking, Enquiry, Invoice, Service
+from marketplace.models import Booking, Enquiry, Invoice, Provider, Service
 from marketplace.permissions import is_provider_staff
 from plans.models import SupportItem, SupportPlan
 
@@ -215,7 +215,12 @@ def booking_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "marketplace/buying/booking_list.html",
-        {"bought": bought, "provided": provided, "enquiries": enquiries},
+        {
+            "bought": bought,
+            "provided": provided,
+            "enquiries": enquiries,
+            "runs_listings": Provider.objects.managed_by(request.user).exists(),
+        },
     )
 
 

@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page
 
+from marketplace import buying
 from marketplace.models import Booking, CostOption
 from tests.e2e.steps import (
     given_i_am_signed_in_as,
@@ -111,3 +112,98 @@ def test_a_holder_books_the_provider_invoices_and_the_holder_pays(page, world):
     when_i_follow_the_link(page, "Your spending")
     then_i_see_the_text(page, "Bright Days")
     then_the_page_is_accessible(page, "buy-spending-after")
+
+
+def test_questions_declines_cancellations_and_disputes(page, world):
+    provider = ProviderFactory(
+        organisation=world.provider_org, name="Bright Days", areas=[world.org_x]
+    )
+    service = ServiceFactory(
+        provider=provider,
+        title="Art classes",
+        category=category("arts-creativity"),
+        price=(30_00, CostOption.Per.SESSION),
+    )
+    today = timezone.localdate()
+
+    # The holder asks a question; the provider answers it.
+    given_i_am_signed_in_as(page, world.holder_a.user)
+    given_i_open(page, f"/support/services/{service.pk}/ask/")
+    then_i_see_the_heading(page, "Ask Bright Days a question")
+    then_the_page_is_accessible(page, "buy-ask")
+    when_i_press(page, "Send the question")
+    then_the_error_summary_lists(page, "Enter your question")
+    then_the_page_is_accessible(page, "buy-ask-errors")
+    when_i_fill_in(page, "Your question", "Do you have a class on Saturdays?")
+    when_i_press(page, "Send the question")
+    then_i_see_the_text(page, "Not answered yet")
+    then_the_page_is_accessible(page, "buy-question-sent")
+
+    given_i_am_signed_in_as(page, world.provider_staff)
+    given_i_open(page, "/bookings/")
+    then_i_see_the_text(page, "waiting for an answer")
+    then_the_page_is_accessible(page, "buy-provider-questions")
+    when_i_follow_the_link(page, "Art classes")
+    then_the_page_is_accessible(page, "buy-question-to-answer")
+    when_i_fill_in(page, "Your answer", "Yes, 10am at the library.")
+    when_i_press(page, "Send the answer")
+    then_i_see_the_text(page, "Yes, 10am at the library.")
+    then_the_page_is_accessible(page, "buy-question-answered")
+
+    # The provider declines one booking, with a reason.
+    first = buying.booking_request(
+        service=service,
+        budget=world.budget_a,
+        requested_by=world.holder_a.user,
+        quantity=2,
+        starts_on=today,
+    )
+    given_i_open(page, f"/bookings/{first.pk}/")
+    then_the_page_is_accessible(page, "buy-booking-to-decide")
+    when_i_follow_the_link(page, "Decline")
+    then_i_see_the_heading(page, "Decline the booking")
+    then_the_page_is_accessible(page, "buy-decline")
+    when_i_fill_in(page, "Reason", "The Saturday class is full.")
+    when_i_press(page, "Decline the booking")
+    then_i_see_the_text(page, "The booking is declined")
+    then_the_page_is_accessible(page, "buy-declined")
+
+    # The holder disputes an invoice, then cancels the booking.
+    second = buying.booking_decide(
+        booking=buying.booking_request(
+            service=service,
+            budget=world.budget_a,
+            requested_by=world.holder_a.user,
+            quantity=2,
+            starts_on=today,
+        ),
+        accept=True,
+        decided_by=world.provider_staff,
+    )
+    invoice = buying.invoice_submit(
+        booking=second,
+        reference="AC-9",
+        amount_pence=60_00,
+        period_start=today,
+        period_end=today,
+        issued_by=world.provider_staff,
+    )
+    given_i_am_signed_in_as(page, world.holder_a.user)
+    given_i_open(page, f"/bookings/{second.pk}/")
+    then_the_page_is_accessible(page, "buy-booking-with-invoice")
+    when_i_follow_the_link(page, "Dispute")
+    then_i_see_the_heading(page, "Dispute invoice AC-9")
+    then_the_page_is_accessible(page, "buy-dispute")
+    when_i_fill_in(page, "What is wrong with the invoice", "I went to one class, not two.")
+    when_i_press(page, "Dispute the invoice")
+    then_i_see_the_text(page, "The provider has been told why you disputed the invoice")
+    then_the_page_is_accessible(page, "buy-disputed")
+    when_i_follow_the_link(page, "Cancel the booking")
+    then_the_page_is_accessible(page, "buy-cancel")
+    when_i_fill_in(page, "Reason", "I have found a class nearer home.")
+    when_i_press(page, "Cancel the booking")
+    then_i_see_the_text(page, "The booking is cancelled")
+    then_the_page_is_accessible(page, "buy-cancelled")
+    invoice.refresh_from_db()
+    assert invoice.state == "disputed"
+    assert not invoice.spend_id
