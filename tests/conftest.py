@@ -19,6 +19,7 @@ from tests.factories import (
     make_budget,
     with_mfa,
 )
+from tests.marketplace.factories import national_categories
 from users.models import Organisation, Role
 
 
@@ -63,6 +64,9 @@ def staff_user(org: Any, role: str) -> Any:
 
 @pytest.fixture
 def world(db: Any) -> World:
+    # Rows a data migration seeds are gone after a test on the transactional database
+    # (it empties every table); put the marketplace's national categories back.
+    national_categories()
     org_x = OrganisationFactory(name="North ICB", kind=Organisation.Kind.ICB)
     org_y = OrganisationFactory(name="South ICB", kind=Organisation.Kind.ICB)
     provider_org = OrganisationFactory(name="Bright Days", kind=Organisation.Kind.PROVIDER)
