@@ -35,7 +35,15 @@ def _navigation(
         items.append(
             {"text": "Your record", "href": reverse("budgets:holder_detail", args=[holder.pk])}
         )
-    if Access.STAFF in principals:
+    # Provider staff serve people through bookings, not through their records.
+    if principals & {
+        Access.CARE_COORDINATOR,
+        Access.SUPPORT_PLANNER,
+        Access.CLINICIAN,
+        Access.COMMISSIONER,
+        Access.FINANCE_OFFICER,
+        Access.ORGANISATION_ADMIN,
+    }:
         items.append({"text": "People we support", "href": reverse("budgets:holder_list")})
     elif Access.REPRESENTATIVE in principals:
         items.append({"text": "People you act for", "href": reverse("budgets:holder_list")})
