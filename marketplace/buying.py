@@ -27,9 +27,9 @@ from budgets.permissions import can_manage_money, represents_with, roles_for_hol
 from core.exceptions import Conflict
 from core.services import audit_record, notification_send
 from marketplace.models import Booking, CostOption, Enquiry, Invoice, Service
-from marketplace.permissions import is_provider_staff
+from marketplace.permissions import is_provider_staff, provider_staff
 from plans.models import SupportItem, SupportPlan
-from users.models import Membership, Representation, Role
+from users.models import Representation, Role
 
 MESSAGE_MAX = 2000
 QUANTITY_MAX = 1000
@@ -119,18 +119,8 @@ def buyable_funding(user: Any, holders: list[BudgetHolder] | None = None) -> lis
     ]
 
 
-def provider_staff_users(service: Service) -> list[Any]:
-    return [
-        m.user
-        for m in Membership.objects.filter(
-            organisation_id=service.provider.organisation_id,
-            role__in=[Role.PROVIDER_STAFF, Role.ORGANISATION_ADMIN],
-        ).select_related("user")
-    ]
-
-
 def _notify_provider(service: Service, *, subject: str, body: str, link: str) -> None:
-    for person in provider_staff_users(service):
+    for person in provider_staff(service.provider):
         notification_send(user=person, subject=subject, body=body, link=link)
 
 

@@ -35,9 +35,11 @@ from marketplace.models import (
 )
 from marketplace.models.listings import normalise_district, validate_district
 from marketplace.permissions import (
+    PROVIDER_ROLES,
     commissioner_organisation_ids,
     is_commissioner_for_provider,
     is_provider_staff,
+    provider_staff,
 )
 from users.models import Membership, Organisation, Role
 
@@ -45,7 +47,6 @@ from users.models import Membership, Organisation, Role
 CQC_NUMBER_RE = re.compile(r"^1-[0-9]{4,12}$")
 VERIFICATION_LONGEST_YEARS = 3
 AREA_KINDS = frozenset({Organisation.Kind.ICB, Organisation.Kind.LOCAL_AUTHORITY})
-PROVIDER_ROLES = (Role.PROVIDER_STAFF, Role.ORGANISATION_ADMIN)
 
 # The regulated facts (Provider.REGULATED_FACTS) as people read them.
 FACT_LABELS = {
@@ -166,15 +167,6 @@ def _commissioners_of(provider: Provider) -> list[Any]:
     return list({m.user_id: m.user for m in members}.values())
 
 
-def provider_staff_users(provider: Provider) -> list[Any]:
-    members = (
-        Membership.objects.filter(organisation_id=provider.organisation_id, role__in=PROVIDER_ROLES)
-        .select_related("user")
-        .order_by("user_id")
-    )
-    return list({m.user_id: m.user for m in members}.values())
-
-
 def _tell_commissioners(provider: Provider, subject: str, body: str) -> None:
     link = reverse("marketplace:provider_verify", args=[provider.pk])
     for user in _commissioners_of(provider):
@@ -183,7 +175,7 @@ def _tell_commissioners(provider: Provider, subject: str, body: str) -> None:
 
 def _tell_provider_staff(provider: Provider, subject: str, body: str) -> None:
     link = reverse("marketplace:provider_edit", args=[provider.pk])
-    for user in provider_staff_users(provider):
+    for user in provider_staff(provider):
         notification_send(user=user, subject=subject, body=body, link=link)
 
 

@@ -54,9 +54,9 @@ from marketplace.models import (
     ProviderKind,
     SeekerProfile,
 )
-from marketplace.permissions import is_provider_staff
+from marketplace.permissions import is_provider_staff, provider_staff
 from plans.permissions import is_holder_side
-from users.models import Membership, Role
+from users.models import Role
 
 TAG_MAX_LENGTH = 60
 TAGS_MAX = 30
@@ -603,18 +603,6 @@ def rank_carers(seeker: SeekerProfile, *, limit: int = 20) -> Ranking:
 # Matches ---------------------------------------------------------------------------------
 
 
-def carer_staff(carer: CarerProfile) -> list[Any]:
-    return [
-        m.user
-        for m in Membership.objects.filter(
-            organisation_id=carer.provider.organisation_id,
-            role__in=[Role.PROVIDER_STAFF, Role.ORGANISATION_ADMIN],
-        )
-        .select_related("user")
-        .order_by("user_id")
-    ]
-
-
 def _match_link(match: Match) -> str:
     return reverse("marketplace:match_detail", args=[match.pk])
 
@@ -625,7 +613,7 @@ def _notify(match: Match, *, holder_subject: str, carer_subject: str, body: str,
     link = _match_link(match)
     budget_services.holder_notify(match.seeker.holder, subject=holder_subject, body=body, link=link)
     told = {getattr(skip, "pk", None)}
-    for person in [*carer_staff(match.carer), match.proposed_by]:
+    for person in [*provider_staff(match.carer.provider), match.proposed_by]:
         if person.pk not in told:
             told.add(person.pk)
             notification_send(user=person, subject=carer_subject, body=body, link=link)

@@ -9,6 +9,9 @@ from typing import Any
 from marketplace.models import Provider
 from users.models import Membership, Role
 
+# Who acts for a provider: its staff, and its organisation's admins.
+PROVIDER_ROLES = (Role.PROVIDER_STAFF, Role.ORGANISATION_ADMIN)
+
 
 def is_provider_staff(user: Any, provider: Provider) -> bool:
     """Provider staff (or an admin) of the organisation that runs the listing."""
@@ -17,8 +20,18 @@ def is_provider_staff(user: Any, provider: Provider) -> bool:
     return Membership.objects.filter(
         user=user,
         organisation_id=provider.organisation_id,
-        role__in=[Role.PROVIDER_STAFF, Role.ORGANISATION_ADMIN],
+        role__in=PROVIDER_ROLES,
     ).exists()
+
+
+def provider_staff(provider: Provider) -> list[Any]:
+    """The people who act for a provider (each once), to tell them about its business."""
+    members = (
+        Membership.objects.filter(organisation_id=provider.organisation_id, role__in=PROVIDER_ROLES)
+        .select_related("user")
+        .order_by("user_id")
+    )
+    return list({m.user_id: m.user for m in members}.values())
 
 
 def commissioner_organisation_ids(user: Any) -> set[int]:

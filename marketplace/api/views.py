@@ -67,13 +67,13 @@ from marketplace.models import (
     Service,
     ServiceAtLocation,
 )
-from users.models import Membership, Organisation, Role
+from marketplace.permissions import PROVIDER_ROLES
+from users.models import Membership, Organisation
 
 READ = ("marketplace:read",)
 WRITE = ("listings:write",)
 # People who may write listings through the API (applications need ``listings:write``).
 LISTING_WRITERS = {Access.PROVIDER_STAFF, Access.ORGANISATION_ADMIN}
-PROVIDER_ROLES = (Role.PROVIDER_STAFF, Role.ORGANISATION_ADMIN)
 
 FORBIDDEN = (
     "Only staff of the provider organisation can change its listings; a partner "

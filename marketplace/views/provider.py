@@ -28,6 +28,7 @@ from marketplace.forms_provider import (
     quiet,
 )
 from marketplace.models import Category, Location, Provider, Service
+from marketplace.permissions import PROVIDER_ROLES
 from users.models import Membership, Organisation
 
 ROWS = 3  # empty rows of prices and times a new service starts with
@@ -70,7 +71,7 @@ def _bookings_url() -> str | None:
 
 def _provider_organisations(user: Any) -> list[Organisation]:
     ids = Membership.objects.filter(
-        user=user, role__in=listings.PROVIDER_ROLES, organisation__kind=Organisation.Kind.PROVIDER
+        user=user, role__in=PROVIDER_ROLES, organisation__kind=Organisation.Kind.PROVIDER
     ).values("organisation_id")
     return list(Organisation.objects.filter(pk__in=ids).order_by("name"))
 

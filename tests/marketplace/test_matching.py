@@ -24,6 +24,7 @@ from marketplace.models import (
     ProviderKind,
     SeekerProfile,
 )
+from marketplace.permissions import provider_staff
 from tests.conftest import World, staff_user
 from tests.factories import BudgetHolderFactory, OrganisationFactory, RepresentationFactory
 from tests.marketplace.factories import ProviderFactory
@@ -60,7 +61,7 @@ def make_carer(
 
 
 def staff_of(carer: CarerProfile) -> Any:
-    return matching.carer_staff(carer)[0]
+    return provider_staff(carer.provider)[0]
 
 
 def known_seeker(world: World, **changes: Any) -> SeekerProfile:
