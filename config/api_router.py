@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView
 from budgets.api import views as budgets_api
 from core.api.docs import api_docs
 from marketplace.api import views as marketplace_api
+from outcomes.api.urls import urlpatterns as outcomes_api
 from plans.api import fhir_views
 from plans.api import views as plans_api
 from users.api import views as users_api
@@ -62,6 +63,7 @@ urlpatterns = [
     path("bookings/<int:pk>/", marketplace_api.BookingDetail.as_view(), name="booking_detail"),
     path("pools/", marketplace_api.PoolList.as_view(), name="pool_list"),
     path("pools/<int:pk>/", marketplace_api.PoolDetail.as_view(), name="pool_detail"),
+    *outcomes_api,
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", api_docs, name="docs"),
 ]

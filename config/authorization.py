@@ -218,6 +218,15 @@ MATRIX: dict[str, frozenset[A]] = {
     "oruk:taxonomy_term_detail": PUBLIC,
     "oruk:not_found": PUBLIC,
     # MARKET-ORUK-END
+    # Outcome surveys (outcomes/views/): answering, rounds, reports, improvement loop.
+    # OUTCOMES-ANSWER-BEGIN
+    # OUTCOMES-ANSWER-END
+    # OUTCOMES-ROUNDS-BEGIN
+    # OUTCOMES-ROUNDS-END
+    # OUTCOMES-REPORTS-BEGIN
+    # OUTCOMES-REPORTS-END
+    # OUTCOMES-IMPROVEMENT-BEGIN
+    # OUTCOMES-IMPROVEMENT-END
     # REST API
     "api:me": frozenset({A.SIGNED_IN, A.APPLICATION}),
     "api:organisation_list": frozenset({A.STAFF, A.APPLICATION}),
@@ -257,6 +266,9 @@ MATRIX: dict[str, frozenset[A]] = {
     "api:pool_list": BUYING | {A.APPLICATION},
     "api:pool_detail": BUYING | {A.APPLICATION},
     # MARKET-API-END
+    # Outcomes API and FHIR views (outcomes/api/).
+    # OUTCOMES-API-BEGIN
+    # OUTCOMES-API-END
     "api:schema": PUBLIC,
     "api:docs": PUBLIC,
     "oauth2_provider:token": PUBLIC,

@@ -36,6 +36,7 @@ urlpatterns = [
     path("", include("budgets.urls")),
     path("", include("plans.urls")),
     path("", include("marketplace.urls")),
+    path("", include("outcomes.urls")),
     path("oruk/", include("marketplace.oruk.urls")),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("config.api_router")),

@@ -10,6 +10,7 @@ from django.test import Client
 
 from budgets.models import SpendCategory
 from budgets.services import spend_record
+from outcomes.instruments import seed_instruments
 from tests.factories import (
     BudgetHolderFactory,
     MembershipFactory,
@@ -65,8 +66,10 @@ def staff_user(org: Any, role: str) -> Any:
 @pytest.fixture
 def world(db: Any) -> World:
     # Rows a data migration seeds are gone after a test on the transactional database
-    # (it empties every table); put the marketplace's national categories back.
+    # (it empties every table); put the marketplace's national categories and the
+    # survey instruments back.
     national_categories()
+    seed_instruments()
     org_x = OrganisationFactory(name="North ICB", kind=Organisation.Kind.ICB)
     org_y = OrganisationFactory(name="South ICB", kind=Organisation.Kind.ICB)
     provider_org = OrganisationFactory(name="Bright Days", kind=Organisation.Kind.PROVIDER)

@@ -1,0 +1,3 @@
+"""Outcomes API routes (joined into config/api_router.py)."""
+
+urlpatterns: list = []
