@@ -16,6 +16,7 @@ from django.db import transaction
 from budgets.demo import HOLDER_DETAILS, load_budget_demo
 from budgets.models import BudgetHolder
 from marketplace.demo import load_market_demo
+from outcomes.demo import load_outcomes_demo
 from plans.demo import load_plan_demo
 from users.models import Membership, Organisation, PartnerApplication, Representation, Role, User
 
@@ -178,6 +179,7 @@ def load_demo_data() -> list[DemoLogin]:
         planner=User.objects.get(email="planner@demo.phb.test"),
         password=password,
     )
+    load_outcomes_demo(icb=icb, commissioner=User.objects.get(email="commissioner@demo.phb.test"))
 
     scopes = (
         "organisation:read members:read members:write "
