@@ -312,6 +312,9 @@ OAUTH2_PROVIDER = {
         "marketplace:read": "Read the marketplace: providers, services, categories, and the "
         "bookings and pools of the organisation's holders or its own services",
         "listings:write": "Create and update the provider organisation's own listings and services",
+        "outcomes:read": "Read survey instruments, the organisation's rounds and outcome results",
+        "outcomes:write": "Submit survey answers collected elsewhere about the holders served",
+        "responses:read": "Read one holder's own survey answers (FHIR QuestionnaireResponse)",
     },
     "DEFAULT_SCOPES": ["organisation:read"],
     "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
