@@ -47,8 +47,14 @@ typecheck:
 	$(VENV)/bin/mypy $$(ls */services.py */selectors*.py */permissions.py marketplace/[a-z]*.py 2>/dev/null | grep -v -e urls.py -e /forms_ | sort -u) \
 		budgets/ledger.py budgets/allocation.py budgets/monitoring.py budgets/ras.py
 
+# The suite runs in parallel, one worker per CPU (pytest-xdist); each worker has its own
+# test database, Redis database, Celery queue, browser and live server.
+# PYTEST_WORKERS=0 runs it in one process; PYTEST_ARGS adds options, e.g. --durations=30.
+PYTEST_WORKERS ?= auto
+PYTEST_DIST ?= load
 pytest:
-	DJANGO_SETTINGS_MODULE=config.settings.test $(VENV)/bin/pytest
+	DJANGO_SETTINGS_MODULE=config.settings.test $(VENV)/bin/pytest \
+		-n $(PYTEST_WORKERS) --dist $(PYTEST_DIST) $(PYTEST_ARGS)
 
 totp: ## The current two-factor code for the demo staff logins
 	@$(PY) manage.py demo_totp 2>/dev/null
