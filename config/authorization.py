@@ -226,6 +226,15 @@ MATRIX: dict[str, frozenset[A]] = {
     # OUTCOMES-REPORTS-BEGIN
     # OUTCOMES-REPORTS-END
     # OUTCOMES-IMPROVEMENT-BEGIN
+    # The improvement loop: commissioners of the organisation only (the views reach
+    # records through outcomes.improvement.issues_for, so other organisations' are 404).
+    "outcomes:improvement_home": COMMISSIONERS,
+    "outcomes:issue_create": COMMISSIONERS,
+    "outcomes:issue_detail": COMMISSIONERS,
+    "outcomes:action_create": COMMISSIONERS,
+    "outcomes:action_edit": COMMISSIONERS,
+    "outcomes:session_create": COMMISSIONERS,
+    "outcomes:session_detail": COMMISSIONERS,
     # OUTCOMES-IMPROVEMENT-END
     # REST API
     "api:me": frozenset({A.SIGNED_IN, A.APPLICATION}),
