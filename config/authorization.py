@@ -220,6 +220,19 @@ MATRIX: dict[str, frozenset[A]] = {
     # MARKET-ORUK-END
     # Outcome surveys (outcomes/views/): answering, rounds, reports, improvement loop.
     # OUTCOMES-ANSWER-BEGIN
+    # Answering outcome surveys (outcomes/views/answering.py). Any signed-in person:
+    # holders, representatives and staff, and family carers who have an account but
+    # no role; the views reach only the person's own invitations (for_user), so
+    # anyone else's is a 404, and staff never read a person's answers there.
+    "outcomes:survey_list": SIGNED_IN,
+    "outcomes:survey_answer": SIGNED_IN,
+    "outcomes:survey_decline": SIGNED_IN,
+    "outcomes:survey_opt_out": SIGNED_IN,
+    "outcomes:response_detail": SIGNED_IN,
+    # The emailed link: the signed token is the key, checked on every request.
+    "outcomes:survey_link": PUBLIC,
+    "outcomes:survey_link_decline": PUBLIC,
+    "outcomes:survey_link_opt_out": PUBLIC,
     # OUTCOMES-ANSWER-END
     # OUTCOMES-ROUNDS-BEGIN
     # OUTCOMES-ROUNDS-END
