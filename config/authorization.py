@@ -235,6 +235,13 @@ MATRIX: dict[str, frozenset[A]] = {
     "outcomes:survey_link_opt_out": PUBLIC,
     # OUTCOMES-ANSWER-END
     # OUTCOMES-ROUNDS-BEGIN
+    # Survey schedules and rounds: commissioners of the ICB or council only (the views
+    # reach organisations through scheduling.commissioned_organisations, so another
+    # organisation's schedule or round is 404). Rounds show counts, never names.
+    "outcomes:round_list": COMMISSIONERS,
+    "outcomes:round_detail": COMMISSIONERS,
+    "outcomes:schedule_edit": COMMISSIONERS,
+    "outcomes:survey_sweep_run": COMMISSIONERS,
     # OUTCOMES-ROUNDS-END
     # OUTCOMES-REPORTS-BEGIN
     # OUTCOMES-REPORTS-END

@@ -392,6 +392,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "marketplace.tasks.pool_expire_task",
         "schedule": crontab(hour=0, minute=20),
     },
+    # Outcome surveys: invite those due, send, remind once, expire, close rounds.
+    "outcomes-survey-sweep": {
+        "task": "outcomes.tasks.survey_sweep_task",
+        "schedule": crontab(hour=6, minute=0),
+    },
 }
 
 # Platform -----------------------------------------------------------------------------
