@@ -214,8 +214,9 @@ def session_create(request: HttpRequest) -> HttpResponse:
     actions = improvement.actions_for(request.user).filter(issue__organisation__in=organisations)
     initial: dict[str, Any] = {}
     if about is not None:
-        initial["issues"] = [about.pk]
-        initial["actions"] = list(about.actions.values_list("pk", flat=True))
+        # As strings: the checkboxes compare them with their values, which are.
+        initial["issues"] = [str(about.pk)]
+        initial["actions"] = [str(pk) for pk in about.actions.values_list("pk", flat=True)]
     form = SessionForm(
         request.POST or None,
         organisations=organisations,
