@@ -297,6 +297,18 @@ MATRIX: dict[str, frozenset[A]] = {
     # MARKET-API-END
     # Outcomes API and FHIR views (outcomes/api/).
     # OUTCOMES-API-BEGIN
+    # Instruments are no one's data: any staff member or application reads them. Rounds
+    # (counts) and results (aggregated, suppressed) go to the roles that serve people and
+    # to applications, each for their own organisations. Answers collected elsewhere are
+    # sent by applications only. One response's answers are personal: the holder, their
+    # representative, or an application of an organisation serving them; never staff.
+    "api:outcome_instrument_list": PARTNERS,
+    "api:outcome_instrument_detail": PARTNERS,
+    "api:outcome_round_list": HOLDER_STAFF | {A.APPLICATION},
+    "api:outcome_results": HOLDER_STAFF | {A.APPLICATION},
+    "api:outcome_response_create": frozenset({A.APPLICATION}),
+    "api:fhir_questionnaire": PARTNERS,
+    "api:fhir_questionnaire_response": HOLDER_SIDE | {A.APPLICATION},
     # OUTCOMES-API-END
     "api:schema": PUBLIC,
     "api:docs": PUBLIC,
