@@ -33,6 +33,11 @@ sets ``sent_at`` in the same transaction as the notifications, so a re-run, a re
 sweeps at once send each invitation once. Reminders are claimed the same way through
 ``reminded_at``. The whole sweep also runs under ``sweep_lock``; the constraint and the
 claims are what make it safe even without it.
+
+The day and the clock. ``today`` decides which surveys are due, which month's round
+they go in and which rounds close; the times an invitation is sent, reminded and expires
+follow the clock (``timezone.now()``). They are the same day in the daily job; tests and
+a catch-up run may pass another ``today``.
 """
 
 from __future__ import annotations
