@@ -244,6 +244,14 @@ MATRIX: dict[str, frozenset[A]] = {
     "outcomes:survey_sweep_run": COMMISSIONERS,
     # OUTCOMES-ROUNDS-END
     # OUTCOMES-REPORTS-BEGIN
+    # Outcome reports (outcomes/views/reports.py): aggregates of the user's own
+    # organisations, small groups suppressed; national reference figures, which
+    # commissioners add.
+    "outcomes:report": HOLDER_STAFF,
+    "outcomes:report_csv": HOLDER_STAFF,
+    "outcomes:report_xlsx": HOLDER_STAFF,
+    "outcomes:reference_list": HOLDER_STAFF,
+    "outcomes:reference_create": COMMISSIONERS,
     # OUTCOMES-REPORTS-END
     # OUTCOMES-IMPROVEMENT-BEGIN
     # The improvement loop: commissioners of the organisation only (the views reach

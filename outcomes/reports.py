@@ -126,6 +126,7 @@ __all__ = [
     "period_bounds",
     "period_choices",
     "process_outcomes",
+    "reference_figure_create",
     "reference_figures",
     "report_organisation_ids",
 ]
@@ -699,3 +700,56 @@ def reference_figures(respondent_kind: str) -> dict[str, list[ReferenceFigure]]:
     ):
         found[figure.area].append(figure)
     return dict(found)
+
+
+def reference_figure_create(
+    *,
+    by: Any,
+    respondent_kind: str,
+    area: str,
+    source: str,
+    published_year: int,
+    better_percent: Decimal | None = None,
+    same_percent: Decimal | None = None,
+    worse_percent: Decimal | None = None,
+    respondents: int | None = None,
+    source_url: str = "",
+    note: str = "",
+) -> ReferenceFigure:
+    """Record a published national figure (audited). Raises ValidationError when it is
+    incomplete (no percentage) or out of range."""
+    from django.db import transaction
+
+    from core.services import audit_record
+
+    with transaction.atomic():
+        figure = ReferenceFigure(
+            respondent_kind=respondent_kind,
+            area=area,
+            better_percent=better_percent,
+            same_percent=same_percent,
+            worse_percent=worse_percent,
+            respondents=respondents,
+            source=source,
+            source_url=source_url,
+            published_year=published_year,
+            note=note,
+            entered_by=by,
+        )
+        figure.full_clean()
+        figure.save()
+        audit_record(
+            actor=by,
+            action="reference_figure.created",
+            obj=figure,
+            changes={
+                "respondent_kind": respondent_kind,
+                "area": area,
+                "better_percent": None if better_percent is None else str(better_percent),
+                "same_percent": None if same_percent is None else str(same_percent),
+                "worse_percent": None if worse_percent is None else str(worse_percent),
+                "source": source,
+                "published_year": published_year,
+            },
+        )
+    return figure
