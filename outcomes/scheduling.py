@@ -12,7 +12,9 @@ When. Survey ``n`` of a person is due on ``anchor + first_after_months + (n - 1)
 then_every_months``, where the anchor is the day their first support plan was approved.
 The sweep creates only the latest survey due on the day it runs: missed ones are not
 sent late (someone whose schedule starts three years after their first plan gets survey
-3, not 1, 2 and 3 at once).
+4, not 1 to 4 at once). Nobody already asked for that due date, or a later one, is asked
+again, and a person's survey numbers only go up: a schedule changed from yearly to
+six-monthly (or back) neither asks anyone twice on one day nor reuses a number.
 
 Who is asked about a person:
 
@@ -54,7 +56,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, Max, Min, Q, QuerySet
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -330,19 +332,30 @@ def _create_invitations(
     rounds = RoundFinder(today)
     for batch in _chunks(_due_surveys(schedules, today), HOLDER_BATCH):
         asked = _respondents(batch, counts)
-        # Skip the invitations made before, so that a round is made only when someone
-        # new is invited (the constraint below still settles a race).
-        made = set(
-            SurveyInvitation.objects.filter(holder_id__in=[d.holder_id for d in batch])
-            .values_list("holder_id", "respondent_kind", "respondent_key", "sequence")
+        # Each respondent's latest survey so far. Someone already asked for this due
+        # date (or a later one) is skipped, so a round is made only when someone new is
+        # invited, and a schedule changed since (yearly to six-monthly) cannot ask anyone
+        # twice on one day; the constraint below still settles a race.
+        made = {
+            (holder_id, kind, key): (last_sequence, last_due)
+            for holder_id, kind, key, last_sequence, last_due in SurveyInvitation.objects.filter(
+                holder_id__in=[d.holder_id for d in batch]
+            )
+            .values_list("holder_id", "respondent_kind", "respondent_key")
+            .annotate(Max("sequence"), Max("due_on"))
             .order_by()
-        )
+        }
         invitations = []
         for due in batch:
             expires_at = now + datetime.timedelta(days=due.schedule.answer_within_days)
             for person in asked[due.holder_id]:
-                if (due.holder_id, person.kind, person.key, due.sequence) in made:
-                    continue
+                sequence = due.sequence
+                before = made.get((due.holder_id, person.kind, person.key))
+                if before is not None:
+                    if before[1] >= due.due_on:
+                        continue
+                    # Numbers only go up, even when a schedule change would count lower.
+                    sequence = max(sequence, before[0] + 1)
                 survey_round = rounds.get(due.schedule, person.kind)
                 if survey_round is None:
                     counts["no_instrument"] += 1
@@ -354,7 +367,7 @@ def _create_invitations(
                         respondent_kind=person.kind,
                         holder_id=due.holder_id,
                         respondent_key=person.key,
-                        sequence=due.sequence,
+                        sequence=sequence,
                         due_on=due.due_on,
                         user_id=person.user_id,
                         name=person.name,

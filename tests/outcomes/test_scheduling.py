@@ -249,6 +249,34 @@ def test_surveys_missed_while_there_was_no_schedule_are_not_sent_late(
     assert {seq for *_, seq in _who()} == {4}
 
 
+def test_a_schedule_made_more_frequent_asks_nobody_twice_on_one_day(
+    surveyed: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    month_18 = add_months(ANCHOR, 18)
+    _sweep(month_18, django_capture_on_commit_callbacks)  # survey 2 of a yearly schedule
+    SurveySchedule.objects.update(then_every_months=6)  # now survey 3 would be due today
+    _sweep(month_18, django_capture_on_commit_callbacks)
+    assert {seq for *_, seq in _who()} == {2}
+    _sweep(add_months(ANCHOR, 24), django_capture_on_commit_callbacks)
+    assert {seq for *_, seq in _who()} == {2, 4}
+
+
+def test_a_schedule_made_less_frequent_does_not_reuse_a_survey_number(
+    surveyed: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    SurveySchedule.objects.update(then_every_months=6)
+    _sweep(add_months(ANCHOR, 18), django_capture_on_commit_callbacks)  # survey 3
+    SurveySchedule.objects.update(then_every_months=12)
+    _sweep(add_months(ANCHOR, 18), django_capture_on_commit_callbacks)  # 2 would be due
+    assert {seq for *_, seq in _who()} == {3}
+    # A year later survey 3 of the yearly schedule is due: it is numbered 4, and sent.
+    counts = _sweep(add_months(ANCHOR, 30), django_capture_on_commit_callbacks)
+    assert counts["invited_holder"] == 1
+    assert {seq for *_, seq in _who()} == {3, 4}
+    latest = SurveyInvitation.objects.get(respondent_kind=RespondentKind.HOLDER, sequence=4)
+    assert latest.due_on == add_months(ANCHOR, 30)
+
+
 # Who is asked ---------------------------------------------------------------------------
 
 
