@@ -66,7 +66,10 @@ def _organisation_field(label: str) -> forms.ModelChoiceField:
 
 
 def _numeric(field: forms.Field, width: int = 3) -> None:
-    field.widget.attrs.update({"inputmode": "numeric", "class": f"nhsuk-input--width-{width}"})
+    # A text box with a number keyboard: a number input changes its value on scroll.
+    field.widget.attrs.update(
+        {"type": "text", "inputmode": "numeric", "class": f"nhsuk-input--width-{width}"}
+    )
 
 
 class IssueForm(ServiceErrorsMixin, OrganisationChoiceMixin, forms.Form):
@@ -184,11 +187,10 @@ class SessionForm(ServiceErrorsMixin, OrganisationChoiceMixin, forms.Form):
     )
     people_using_services = forms.IntegerField(
         label="People who use services who came",
+        required=False,
         min_value=0,
         max_value=10_000,
-        initial=0,
         error_messages={
-            "required": "Enter how many people who use services came (0 if none)",
             "invalid": "Enter how many people who use services came, as a number, like 6",
             "min_value": "The number of people who use services cannot be below 0",
             "max_value": "The number of people who use services must be 10,000 or fewer",
@@ -196,11 +198,10 @@ class SessionForm(ServiceErrorsMixin, OrganisationChoiceMixin, forms.Form):
     )
     carers = forms.IntegerField(
         label="Family carers who came",
+        required=False,
         min_value=0,
         max_value=10_000,
-        initial=0,
         error_messages={
-            "required": "Enter how many carers came (0 if none)",
             "invalid": "Enter how many carers came, as a number, like 4",
             "min_value": "The number of carers cannot be below 0",
             "max_value": "The number of carers must be 10,000 or fewer",
@@ -208,11 +209,10 @@ class SessionForm(ServiceErrorsMixin, OrganisationChoiceMixin, forms.Form):
     )
     staff = forms.IntegerField(
         label="Staff who came",
+        required=False,
         min_value=0,
         max_value=10_000,
-        initial=0,
         error_messages={
-            "required": "Enter how many staff came (0 if none)",
             "invalid": "Enter how many staff came, as a number, like 3",
             "min_value": "The number of staff cannot be below 0",
             "max_value": "The number of staff must be 10,000 or fewer",
@@ -262,7 +262,10 @@ class SessionForm(ServiceErrorsMixin, OrganisationChoiceMixin, forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        counts = [data.get(name) for name in ("people_using_services", "carers", "staff")]
-        if all(count == 0 for count in counts):
+        names = ("people_using_services", "carers", "staff")
+        for name in names:
+            if name not in self.errors and data.get(name) is None:
+                data[name] = 0
+        if not any(name in self.errors for name in names) and not any(data[name] for name in names):
             self.add_error("people_using_services", "Enter how many people came: at least 1 in all")
         return data

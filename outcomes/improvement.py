@@ -472,7 +472,7 @@ def action_update(
         if reopening and not str(note or "").strip():
             raise ValidationError({"note": "Say why the action is being reopened."})
         changes["status"] = [action.status, status]
-        said.append(f"{Status(action.status).label} to {Status(status).label}")
+        said.append(f"status {Status(action.status).label} to {Status(status).label}")
         action.status = status
         action.done_at = timezone.now() if status == Status.DONE else None
     if owner is not None:
