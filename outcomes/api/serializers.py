@@ -12,6 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from budgets.api.serializers import MAX_ID
+from marketplace.api.serializers import _enum
 from outcomes.models import (
     Instrument,
     Question,
@@ -21,8 +22,12 @@ from outcomes.models import (
     SurveyRound,
 )
 
+InstrumentStatusField = _enum(Instrument.Status, "InstrumentStatus")
+
 
 class InstrumentSerializer(serializers.ModelSerializer):
+    status = InstrumentStatusField(read_only=True)
+
     class Meta:
         model = Instrument
         fields = [

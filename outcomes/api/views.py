@@ -129,10 +129,8 @@ def responses_for(caller: Caller) -> QuerySet[SurveyResponse]:
 class InstrumentFilter(filters.FilterSet):
     respondent_kind = filters.ChoiceFilter(choices=RespondentKind.choices)
     status = filters.ChoiceFilter(
-        choices=[
-            (Instrument.Status.PUBLISHED, "In use"),
-            (Instrument.Status.RETIRED, "Retired"),
-        ]
+        choices=Instrument.Status.choices,
+        help_text="`published` (in use) or `retired`; drafts are not served.",
     )
 
     class Meta:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import NoReverseMatch, reverse
 
 from core.exceptions import Conflict
 from core.models import AuditEvent
@@ -256,3 +257,107 @@ def test_a_published_or_retired_version_never_changes(world: Any, status: str) -
     assert version.title != "Changed"
     assert QuestionOption.objects.filter(pk=option.pk).exists()
     assert not AuditEvent.objects.filter(action__startswith="instrument.question").exists()
+
+
+# The admin ------------------------------------------------------------------------------------
+
+
+def _question_formset(version: Instrument, **changed: dict[str, str]) -> dict[str, Any]:
+    """The instrument change form's questions inline, as the browser posts it."""
+    questions = list(version.questions.all())
+    data: dict[str, Any] = {
+        "title": version.title,
+        "introduction": version.introduction,
+        "questions-TOTAL_FORMS": str(len(questions)),
+        "questions-INITIAL_FORMS": str(len(questions)),
+        "questions-MIN_NUM_FORMS": "0",
+        "questions-MAX_NUM_FORMS": "1000",
+        "_save": "Save",
+    }
+    for i, q in enumerate(questions):
+        row = {
+            "id": q.pk,
+            "instrument": version.pk,
+            "section": q.section,
+            "position": q.position,
+            "code": q.code,
+            "text": q.text,
+            "hint": q.hint,
+            "kind": q.kind,
+            "area": q.area,
+            "measure": q.measure,
+            **changed.get(q.code, {}),
+        }
+        data.update({f"questions-{i}-{key}": value for key, value in row.items()})
+    return data
+
+
+def test_the_admin_makes_a_version_edits_its_questions_and_publishes_it(
+    world: Any, client_for: Any
+) -> None:
+    admin = client_for(world.platform_admin)
+    first = instrument("carer")
+    changelist = reverse("admin:outcomes_instrument_changelist")
+
+    made = admin.post(
+        changelist,
+        {"action": "make_new_version", "_selected_action": [first.pk]},
+        follow=True,
+    )
+    assert made.status_code == 200
+    draft = Instrument.objects.get(respondent_kind="carer", status=Instrument.Status.DRAFT)
+    assert "a draft to edit" in made.content.decode()
+
+    change = reverse("admin:outcomes_instrument_change", args=[draft.pk])
+    page = admin.get(change)
+    assert page.status_code == 200
+    assert 'name="questions-0-text"' in page.content.decode()  # editable
+    saved = admin.post(
+        change,
+        _question_formset(draft, carer_health={"text": "How is your own health now?"}),
+    )
+    assert saved.status_code == 302, saved.content
+    assert draft.questions.get(code="carer_health").text == "How is your own health now?"
+    assert AuditEvent.objects.filter(action="instrument.question_changed").exists()
+
+    admin.post(changelist, {"action": "publish", "_selected_action": [draft.pk]})
+    draft.refresh_from_db()
+    first.refresh_from_db()
+    assert draft.status == Instrument.Status.PUBLISHED
+    assert first.status == Instrument.Status.RETIRED
+
+
+def test_the_admin_shows_a_published_version_read_only_and_refuses_changes(
+    world: Any, client_for: Any
+) -> None:
+    admin = client_for(world.platform_admin)
+    published = instrument("holder")
+    change = reverse("admin:outcomes_instrument_change", args=[published.pk])
+    question = published.questions.get(code="physical_health")
+
+    page = admin.get(change)
+    refused = admin.post(change, _question_formset(published, physical_health={"text": "Changed"}))
+    option_page = admin.get(reverse("admin:outcomes_question_change", args=[question.pk]))
+
+    assert page.status_code == 200
+    assert 'name="questions-0-text"' not in page.content.decode()
+    assert 'name="title"' not in page.content.decode()
+    assert refused.status_code == 403
+    question.refresh_from_db()
+    assert question.text != "Changed"
+    assert option_page.status_code == 200
+    assert 'name="options-0-label"' not in option_page.content.decode()
+
+
+def test_nobody_reads_answers_in_the_admin(world: Any, client_for: Any) -> None:
+    for model in ("surveyresponse", "answer", "surveyinvitation"):
+        with pytest.raises(NoReverseMatch):
+            reverse(f"admin:outcomes_{model}_changelist")
+
+
+def test_the_outcomes_admin_is_platform_admins_own(world: Any, client_for: Any) -> None:
+    path = reverse("admin:outcomes_instrument_changelist")
+
+    assert client_for(world.platform_admin).get(path).status_code == 200
+    for who in ("commissioner", "finance_officer", "staff_x"):
+        assert client_for(world.users()[who]).get(path).status_code == 403
