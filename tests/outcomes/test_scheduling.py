@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import threading
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +15,7 @@ import psycopg2
 import pytest
 from django.core import mail
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -31,6 +33,8 @@ from outcomes.models import (
     SurveySchedule,
 )
 from outcomes.scheduling import (
+    _create_invitations,
+    _schedules,
     add_months,
     month_end,
     survey_due,
@@ -39,7 +43,7 @@ from outcomes.scheduling import (
 )
 from plans import services as plan_services
 from plans.models import CircleMember, SupportPlan
-from tests.factories import OrganisationFactory
+from tests.factories import BudgetHolderFactory, OrganisationFactory, make_budget
 from tests.plans.conftest import fill_plan, make_active, pw  # noqa: F401
 from users.models import Organisation, Representation
 
@@ -275,6 +279,41 @@ def test_a_schedule_made_less_frequent_does_not_reuse_a_survey_number(
     assert {seq for *_, seq in _who()} == {3, 4}
     latest = SurveyInvitation.objects.get(respondent_kind=RespondentKind.HOLDER, sequence=4)
     assert latest.due_on == add_months(ANCHOR, 30)
+
+
+def _holders_with_plans(world: Any, count: int, planner: Any) -> None:
+    """``count`` holders of North ICB, each with a plan in force, approved on ANCHOR, that
+    ``planner`` wrote (made directly: only the sweep is under test here)."""
+    for _ in range(count):
+        holder = BudgetHolderFactory(organisation=world.org_x)
+        SupportPlan.objects.create(
+            holder=holder,
+            budget=make_budget(holder),
+            state=SupportPlan.State.ACTIVE,
+            created_by=planner,
+            approved_at=_noon(ANCHOR),
+            active_from=_noon(ANCHOR),
+        )
+
+
+def test_finding_who_to_invite_takes_as_many_queries_for_many_holders_as_for_few(
+    surveyed: Any,
+) -> None:
+    """Set-based: a few queries for each batch of holders, none for each holder."""
+    schedules = _schedules(None)
+
+    def queries_to_invite() -> int:
+        SurveyInvitation.objects.all().delete()
+        SurveyRound.objects.all().delete()
+        with CaptureQueriesContext(connection) as captured:
+            _create_invitations(schedules, FIRST_DUE, Counter())
+        return len(captured)
+
+    few = queries_to_invite()
+    _holders_with_plans(surveyed.world, 12, surveyed.planner)
+    many = queries_to_invite()
+    assert SurveyInvitation.objects.count() == 3 + 12 * 2  # each holder and their planner
+    assert many == few
 
 
 # Who is asked ---------------------------------------------------------------------------
