@@ -51,9 +51,21 @@ REPORT_FILTER_KEYS: tuple[str, ...] = (
     "route",
     "management",
     "band",
+    "period",
     "period_from",
     "period_to",
+    "breakdown",
     "area",
+)
+# The report page's own filters (outcomes/forms_reports.py), for the link back to it.
+REPORT_PAGE_KEYS: tuple[str, ...] = (
+    "kind",
+    "organisation",
+    "route",
+    "management",
+    "band",
+    "period",
+    "breakdown",
 )
 MAX_FILTER_VALUE = 100
 MAX_NOTE = 5000
@@ -154,6 +166,32 @@ def report_filters_clean(filters: Mapping[str, Any]) -> dict[str, str]:
     return kept
 
 
+def _period_code(start: str, end: str) -> str:
+    """The report's period code (a financial year or quarter) with exactly these dates,
+    or "" when there is none."""
+    from outcomes.reports import period_bounds
+
+    try:
+        first, last = datetime.date.fromisoformat(start), datetime.date.fromisoformat(end)
+    except ValueError:
+        return ""
+    year = first.year if first.month >= 4 else first.year - 1
+    for code in (f"fy{year}", *(f"fy{year}q{quarter}" for quarter in (1, 2, 3, 4))):
+        if period_bounds(code) == (first, last):
+            return code
+    return ""
+
+
+def report_query(filters: Mapping[str, str]) -> dict[str, str]:
+    """The report page's query string for an issue's filters: its own keys, and the
+    period named by its dates when the report link gave dates."""
+    query = {key: filters[key] for key in REPORT_PAGE_KEYS if filters.get(key)}
+    start, end = filters.get("period_from"), filters.get("period_to")
+    if "period" not in query and start and end and (code := _period_code(start, end)):
+        query["period"] = code
+    return query
+
+
 def _label(choices: Iterable[tuple[str, str]], value: str) -> str:
     return dict(choices).get(value, value)
 
@@ -190,6 +228,13 @@ def report_description(filters: Mapping[str, str]) -> str:
     if area := filters.get("area"):
         parts.append(f"area: {_label(OutcomeArea.choices, area).lower()}")
     start, end = filters.get("period_from"), filters.get("period_to")
+    if not (start or end) and (period := filters.get("period")):
+        from outcomes.reports import period_bounds
+
+        try:
+            start, end = (day.isoformat() for day in period_bounds(period))
+        except ValueError:
+            parts.append(f"period {period}")
     if start and end:
         parts.append(f"from {_day(start)} to {_day(end)}")
     elif start:

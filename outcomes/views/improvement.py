@@ -47,7 +47,7 @@ def _report_link(filters: dict[str, str]) -> dict[str, str] | None:
     if not filters:
         return None
     try:
-        href = reverse("outcomes:report") + "?" + urlencode(filters)
+        href = reverse("outcomes:report") + "?" + urlencode(improvement.report_query(filters))
     except NoReverseMatch:
         href = ""
     return {"text": improvement.report_description(filters), "href": href}

@@ -1,8 +1,9 @@
-"""The improvement loop in the browser: a commissioner comes from an outcomes report to
-record the issue it showed (errors first), adds an action with an owner and a due date,
-records the engagement session where carers and staff agreed it, and marks the action
-done, which takes it off the open list. An overdue action is highlighted. Every page
-ends with the axe check."""
+"""The improvement loop in the browser: a commissioner follows an outcomes report's
+"Record an issue from this report" link to record the issue it showed (errors first),
+adds an action with an owner and a due date, records the engagement session where
+people who use services, carers and staff agreed it, and marks the action done, which
+takes it off the open list. An overdue action is highlighted. Every page ends with the
+axe check."""
 
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ from tests.e2e.steps import (
     when_i_follow_the_link,
     when_i_press,
 )
+from tests.factories import BudgetHolderFactory
+from tests.outcomes.factories import submitted_response
 
 pytestmark = pytest.mark.e2e
 
@@ -74,34 +77,49 @@ def test_a_commissioner_records_an_issue_from_a_report_and_sees_its_action_throu
     then_i_see_the_text(page, "1 action is overdue.")
     then_the_page_is_accessible(page, "improvement-home-overdue")
 
-    # The report's "Record an issue" link brings its filters.
-    query = (
-        f"?kind=carer&organisation={world.org_x.pk}&area=emergency_backup"
-        "&period_from=2026-04-01&period_to=2027-03-31"
+    # The outcomes report for people on continuing healthcare this financial year
+    # shows physical health getting worse; its link brings its filters to a new issue.
+    for _ in range(6):
+        holder = BudgetHolderFactory(organisation=world.org_x, eligibility_route="chc")
+        submitted_response(holder, {"physical_health": "worse"})
+    year = today.year if today.month >= 4 else today.year - 1
+    given_i_open(
+        page,
+        f"/outcomes/report/?kind=holder&organisation={world.org_x.pk}&route=chc&period=fy{year}",
     )
-    given_i_open(page, "/outcomes/improvement/issues/new/" + query)
+    then_i_see_the_text(page, "What has changed for")
+    then_the_page_is_accessible(page, "improvement-from-report")
+    when_i_follow_the_link(page, "Record an issue from this report")
     then_i_see_the_heading(page, "Record an issue")
-    then_i_see_the_text(page, "Found in: Family carer survey, North ICB")
-    expect(page.get_by_label("Whose answers showed it (optional)")).to_have_value("carer")
+    period = f"from 1 April {year} to 31 March {year + 1}"
+    then_i_see_the_text(
+        page, f"Found in: Budget holder survey, North ICB, NHS continuing healthcare, {period}"
+    )
+    expect(page.get_by_label("Whose answers showed it (optional)")).to_have_value("holder")
     then_the_page_is_accessible(page, "improvement-issue-form")
     when_i_press(page, "Record the issue")
     then_the_title_starts_with(page, "Error: ")
     then_the_error_summary_lists(page, "Say what the issue is")
     then_each_error_link_moves_focus_to_its_field(page)
     then_the_page_is_accessible(page, "improvement-issue-form-errors")
-    when_i_fill_in(page, "What the issue is", "Fewer carers have emergency back-up")
+    when_i_fill_in(page, "What the issue is", "Physical health worse on continuing healthcare")
     when_i_fill_in(
         page,
         "More about the issue (optional)",
-        "Down from last year; worst for carers of people on continuing healthcare.",
+        "Every answer this year said worse; carers say support at home is short.",
     )
+    page.get_by_label("The area of life it is about (optional)").select_option("physical_health")
     when_i_press(page, "Record the issue")
-    then_i_see_the_heading(page, "Fewer carers have emergency back-up")
+    then_i_see_the_heading(page, "Physical health worse on continuing healthcare")
     then_i_see_the_text(page, "The issue is recorded.")
-    then_i_see_the_text(page, "from 1 April 2026 to 31 March 2027")
+    then_i_see_the_text(page, period)
     then_the_page_is_accessible(page, "improvement-issue-new")
-    issue = ImprovementIssue.objects.get(title="Fewer carers have emergency back-up")
-    assert issue.report_filters["kind"] == "carer"
+    # "Found in" goes back to the same report.
+    found_in = page.get_by_role("link", name=re.compile("^Budget holder survey, North ICB"))
+    expect(found_in).to_have_attribute("href", re.compile(rf"period=fy{year}"))
+    issue = ImprovementIssue.objects.get(title="Physical health worse on continuing healthcare")
+    assert issue.report_filters["route"] == "chc"
+    assert issue.area == "physical_health"
 
     # An action with an owner and a due date (mistakes first).
     when_i_follow_the_link(page, "Add an action")
@@ -116,18 +134,18 @@ def test_a_commissioner_records_an_issue_from_a_report_and_sees_its_action_throu
     )
     then_each_error_link_moves_focus_to_its_field(page)
     then_the_page_is_accessible(page, "improvement-action-form-errors")
-    when_i_fill_in(page, "What will be done", "Ask every carer about back-up at their review")
-    when_i_fill_in(page, "Who will do it", "Care coordination team")
+    when_i_fill_in(page, "What will be done", "Review home support hours for everyone on CHC")
+    when_i_fill_in(page, "Who will do it", "Continuing healthcare team")
     when_i_press(page, "Add the action")
     then_the_error_summary_lists(page, "The due date must be today or in the future.")
     then_the_page_is_accessible(page, "improvement-action-form-past-date")
     when_i_enter_the_date(page, "When it is due", due)
-    when_i_fill_in(page, "A note (optional)", "Agreed with the carers' centre lead.")
+    when_i_fill_in(page, "A note (optional)", "Agreed with the CHC clinical lead.")
     when_i_press(page, "Add the action")
     then_i_see_the_text(page, "The action is added.")
     action = issue.actions.get()
     row = page.locator(f"tr[data-action='{action.pk}']")
-    expect(row).to_contain_text("Care coordination team")
+    expect(row).to_contain_text("Continuing healthcare team")
     expect(row).to_contain_text(f"{due:%-d %B %Y}")
     expect(row).to_contain_text("Not started")
     then_the_page_is_accessible(page, "improvement-issue-with-action")
@@ -135,19 +153,21 @@ def test_a_commissioner_records_an_issue_from_a_report_and_sees_its_action_throu
     # The engagement session where carers and staff agreed it.
     when_i_follow_the_link(page, "Record an engagement session about this issue")
     then_i_see_the_heading(page, "Record an engagement session")
-    expect(page.get_by_label("Fewer carers have emergency back-up")).to_be_checked()
-    expect(page.get_by_label(re.compile("Ask every carer about back-up"))).to_be_checked()
+    expect(page.get_by_label("Physical health worse on continuing healthcare")).to_be_checked()
+    expect(page.get_by_label(re.compile("Review home support hours"))).to_be_checked()
     then_the_page_is_accessible(page, "improvement-session-form")
-    when_i_fill_in(page, "What the session was", "Carers' forum: survey results")
+    when_i_fill_in(page, "What the session was", "People's panel: survey results")
     when_i_enter_the_date(page, "When it was held", today)
     when_i_fill_in(page, "People who use services who came", "2")
     when_i_fill_in(page, "Family carers who came", "9")
     when_i_fill_in(page, "Staff who came", "3")
     when_i_fill_in(
-        page, "What was said and agreed (optional)", "Carers asked for back-up at every review."
+        page,
+        "What was said and agreed (optional)",
+        "The panel asked for hours to be reviewed first.",
     )
     when_i_press(page, "Record the session")
-    then_i_see_the_heading(page, "Carers' forum: survey results")
+    then_i_see_the_heading(page, "People's panel: survey results")
     then_i_see_the_text(page, "2 people who use services, 9 carers, 3 staff")
     then_the_page_is_accessible(page, "improvement-session-detail")
     session = EngagementSession.objects.get()
@@ -162,20 +182,22 @@ def test_a_commissioner_records_an_issue_from_a_report_and_sees_its_action_throu
     then_the_page_is_accessible(page, "improvement-home-320")
     page.set_viewport_size({"width": 1280, "height": 900})
 
-    page.get_by_role("link", name=re.compile("^Update the action: Ask every carer")).click()
+    page.get_by_role(
+        "link", name=re.compile("^Update the action: Review home support hours")
+    ).click()
     then_i_see_the_heading(page, "Update an action")
-    then_i_see_the_text(page, "Agreed with the carers' centre lead.")
+    then_i_see_the_text(page, "Agreed with the CHC clinical lead.")
     then_the_page_is_accessible(page, "improvement-action-edit")
     when_i_choose(page, "Done")
-    when_i_fill_in(page, "Add a note (optional)", "All 40 carers asked; 12 now have back-up.")
+    when_i_fill_in(page, "Add a note (optional)", "All 48 reviewed; 11 now have more hours.")
     when_i_press(page, "Save the changes")
     then_i_see_the_text(page, "The action is done. It no longer shows as open.")
     expect(page.locator(f"tr[data-action='{action.pk}']")).to_contain_text("Done")
     then_the_page_is_accessible(page, "improvement-issue-action-done")
     action.refresh_from_db()
     assert action.status == ImprovementAction.Status.DONE
-    assert "Agreed with the carers' centre lead." in action.notes
-    assert "All 40 carers asked" in action.notes
+    assert "Agreed with the CHC clinical lead." in action.notes
+    assert "All 48 reviewed" in action.notes
 
     given_i_open(page, "/outcomes/improvement/")
     expect(page.locator(f"tr[data-action='{action.pk}']")).to_have_count(0)

@@ -115,6 +115,31 @@ def test_the_report_is_described_in_words(world: World) -> None:
     assert improvement.report_description({"period_from": "not a date"}) == "From not a date"
 
 
+def test_the_link_back_names_the_reports_period_from_its_dates() -> None:
+    filters = {
+        "kind": "holder",
+        "route": "chc",
+        "period_from": "2026-04-01",
+        "period_to": "2027-03-31",
+        "area": "family",
+    }
+    assert improvement.report_query(filters) == {
+        "kind": "holder",
+        "route": "chc",
+        "period": "fy2026",
+    }
+    quarter = {"period_from": "2026-10-01", "period_to": "2026-12-31"}
+    assert improvement.report_query(quarter) == {"period": "fy2026q3"}
+    assert improvement.report_query({"period_from": "2026-10-02", "period_to": "2026-12-31"}) == {}
+    assert improvement.report_query({"period": "fy2025", "period_from": "x"}) == {
+        "period": "fy2025"
+    }
+    assert improvement.report_description({"period": "fy2025q1"}) == (
+        "From 1 April 2025 to 30 June 2025"
+    )
+    assert improvement.report_description({"period": "lately"}) == "Period lately"
+
+
 @pytest.mark.parametrize("who", ["staff_x", "finance_officer", "org_admin_x", "staff_y"])
 def test_only_a_commissioner_of_the_organisation_records_an_issue(world: World, who: str) -> None:
     with pytest.raises(PermissionDenied):
