@@ -497,3 +497,29 @@ def test_the_user_scoped_lists_hold_only_their_commissioned_organisations(world:
     assert not improvement.issues_for(world.staff_x).exists()
     assert not improvement.issues_for(world.platform_admin).exists()
     assert not improvement.issues_for(staff_user(world.org_y, Role.COMMISSIONER)).exists()
+
+
+def test_a_failed_audit_leaves_no_half_recorded_change(world: World, monkeypatch: Any) -> None:
+    action = an_action(world)
+
+    def broken(**kwargs: Any) -> None:
+        raise RuntimeError("the audit table is unavailable")
+
+    monkeypatch.setattr(improvement, "audit_record", broken)
+    with pytest.raises(RuntimeError):
+        improvement.action_update(
+            action=action, updated_by=world.commissioner, status=Status.DONE, note="Done"
+        )
+    with pytest.raises(RuntimeError):
+        improvement.session_record(
+            organisation=world.org_x,
+            recorded_by=world.commissioner,
+            held_on=today(),
+            title="Forum",
+            carers=2,
+            actions=[action],
+        )
+    action.refresh_from_db()
+    assert action.status == Status.NOT_STARTED
+    assert action.notes == ""
+    assert not EngagementSession.objects.exists()

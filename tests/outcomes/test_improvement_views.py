@@ -395,3 +395,29 @@ def test_the_open_actions_include_renders_for_the_home_page(world: World) -> Non
     assert "1 action is not done yet" in html
     included = engines["jinja2"].get_template("outcomes/includes/open_actions.html")
     assert "No improvement actions are waiting" in included.render({"actions": []})
+
+
+def test_the_home_page_queries_do_not_grow_with_its_rows(
+    world: World, client_for: Any, django_assert_max_num_queries: Any
+) -> None:
+    client = client_for(world.commissioner)
+    path = reverse("outcomes:improvement_home")
+    issue = an_issue(world)
+    an_action(world, issue)
+    client.get(path)
+    with django_assert_max_num_queries(30) as few:
+        client.get(path)
+    for _ in range(4):
+        more = an_issue(world)
+        an_action(world, more)
+        an_action(world, more)
+        improvement.session_record(
+            organisation=world.org_x,
+            recorded_by=world.commissioner,
+            held_on=today(),
+            title="Forum",
+            carers=2,
+            issues=[more],
+        )
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(path)
