@@ -158,9 +158,7 @@ def _answers(response: SurveyResponse) -> dict[int, Answer]:
 
 
 def _gone(request: HttpRequest, reason: str, *, status: int = 410, **extra: Any) -> HttpResponse:
-    heading = (
-        "This survey link does not work" if status == 404 else "This survey cannot be answered"
-    )
+    heading = extra.pop("heading", "This survey cannot be answered")
     return render(
         request,
         "outcomes/answer/refused.html",
@@ -326,11 +324,7 @@ def survey_list(request: HttpRequest) -> HttpResponse:
         .select_related("round__instrument", "holder", "response")
         .order_by("expires_at", "pk")
     )
-    to_answer = [
-        i
-        for i in invitations
-        if i.state in answering.ANSWERABLE and i.expires_at > now and i.round_id
-    ]
+    to_answer = [i for i in invitations if i.state in answering.ANSWERABLE and i.expires_at > now]
     sent = sorted(
         (i for i in invitations if i.state == SurveyInvitation.State.SUBMITTED),
         key=lambda i: i.answered_at or now,
@@ -474,7 +468,12 @@ def _link(request: HttpRequest, token: str) -> SurveyInvitation | HttpResponse:
     try:
         return invitation_from_token(token)
     except LinkRefused as refused:
-        return _gone(request, refused.reason, status=refused.status)
+        heading = (
+            "This survey link does not work"
+            if refused.status == 404
+            else "This survey link no longer works"
+        )
+        return _gone(request, refused.reason, status=refused.status, heading=heading)
 
 
 def survey_link(request: HttpRequest, token: str) -> HttpResponse:

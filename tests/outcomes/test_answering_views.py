@@ -29,8 +29,14 @@ def answer_url(invitation: SurveyInvitation, section: str = "") -> str:
     return f"{path}?section={section}" if section else path
 
 
+_tokens: dict[Any, str] = {}
+
+
 def link_url(invitation: SurveyInvitation, section: str = "", token: str = "") -> str:
-    path = reverse("outcomes:survey_link", args=[token or invitation_token(invitation)])
+    """The link's address; one token per invitation (a token made a second later differs,
+    as it carries the time it was made)."""
+    token = token or _tokens.setdefault(invitation.public_id, invitation_token(invitation))
+    path = reverse("outcomes:survey_link", args=[token])
     return f"{path}?section={section}" if section else path
 
 
