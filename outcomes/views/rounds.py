@@ -113,11 +113,18 @@ def survey_sweep_run(request: HttpRequest) -> HttpResponse:
     else:
         invited = sum(v for k, v in counts.items() if k.startswith("invited_"))
         reminded = counts.get("reminded", 0)
-        messages.success(
-            request,
+        message = (
             f"Surveys checked: {invited} {'invitation' if invited == 1 else 'invitations'} "
-            f"and {reminded} {'reminder' if reminded == 1 else 'reminders'} sent.",
+            f"and {reminded} {'reminder' if reminded == 1 else 'reminders'} sent."
         )
+        unreachable = counts.get("not_reachable", 0)
+        if unreachable:
+            message += (
+                f" {unreachable} {'person' if unreachable == 1 else 'people'} due a survey "
+                "could not be asked: they have no account and no representative on the "
+                "platform."
+            )
+        messages.success(request, message)
     return redirect("outcomes:round_list")
 
 

@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from budgets.models import BudgetHolder
 from core.models import AuditEvent
 from outcomes.models import RespondentKind, SurveyInvitation, SurveyRound, SurveySchedule
 from outcomes.scheduling import add_months
@@ -19,7 +20,7 @@ from tests.conftest import World, staff_user
 from tests.matrix_samples.outcomes_rounds import _round
 from tests.outcomes.test_scheduling import links, surveyed  # noqa: F401
 from tests.plans.conftest import pw  # noqa: F401
-from users.models import Role
+from users.models import Representation, Role
 
 VALID = {
     "active": "yes",
@@ -197,6 +198,25 @@ def test_run_now_by_another_organisations_commissioner_invites_nobody_here(
     response = client_for(commissioner_y).post(reverse("outcomes:survey_sweep_run"))
     assert response.status_code == 302
     assert not SurveyInvitation.objects.exists()
+
+
+def test_run_now_says_how_many_people_due_a_survey_nobody_can_answer_for(
+    surveyed: Any,  # noqa: F811
+    client_for: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    world = surveyed.world
+    _due_today(surveyed)
+    BudgetHolder.objects.filter(pk=world.holder_a.pk).update(user=None)
+    Representation.objects.filter(holder=world.holder_a).delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(world.commissioner).post(
+            reverse("outcomes:survey_sweep_run"), follow=True
+        )
+    assert (
+        "Surveys checked: 2 invitations and 0 reminders sent. 1 person due a survey could "
+        "not be asked: they have no account and no representative on the platform."
+    ) in response.content.decode()
 
 
 def test_run_now_is_a_post(world: World, client_for: Any) -> None:
