@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Model, Q, QuerySet
@@ -332,11 +333,31 @@ class AuditedAdmin(admin.ModelAdmin):
         return actions
 
 
+class ReferenceFigureForm(ModelForm):
+    source_url = forms.URLField(label="Source URL", required=False, assume_scheme="https")
+
+    class Meta:
+        model = ReferenceFigure
+        fields = [
+            "respondent_kind",
+            "area",
+            "better_percent",
+            "same_percent",
+            "worse_percent",
+            "respondents",
+            "source",
+            "source_url",
+            "published_year",
+            "note",
+        ]
+
+
 @admin.register(ReferenceFigure)
 class ReferenceFigureAdmin(AuditedAdmin):
     """National figures, entered exactly as their source states them."""
 
     audit_prefix = "reference_figure"
+    form = ReferenceFigureForm
     list_display = [
         "area",
         "respondent_kind",
