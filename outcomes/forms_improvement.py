@@ -165,13 +165,19 @@ class ActionEditForm(ActionForm):
 
 
 class IssueChoiceField(forms.ModelMultipleChoiceField):
+    show_organisation = False
+
     def label_from_instance(self, obj: ImprovementIssue) -> str:
-        return obj.title
+        whose = f"{obj.organisation.name}: " if self.show_organisation else ""
+        return f"{whose}{obj.title}"
 
 
 class ActionChoiceField(forms.ModelMultipleChoiceField):
+    show_organisation = False
+
     def label_from_instance(self, obj: ImprovementAction) -> str:
-        return f"{obj.description[:120]} ({obj.owner}, due {obj.due_on:%-d %B %Y})"
+        whose = f"{obj.issue.organisation.name}: " if self.show_organisation else ""
+        return f"{whose}{obj.description[:120]} ({obj.owner}, due {obj.due_on:%-d %B %Y})"
 
 
 class SessionForm(ServiceErrorsMixin, OrganisationChoiceMixin, forms.Form):
@@ -255,6 +261,10 @@ class SessionForm(ServiceErrorsMixin, OrganisationChoiceMixin, forms.Form):
         action_field: Any = self.fields["actions"]
         issue_field.queryset = issues
         action_field.queryset = actions
+        # Issues and actions of several organisations: say whose each is.
+        issue_field.show_organisation = action_field.show_organisation = (
+            self.only_organisation is None
+        )
         if not issues.exists():
             del self.fields["issues"]
         if not actions.exists():

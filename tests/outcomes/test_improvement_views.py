@@ -421,3 +421,29 @@ def test_the_home_page_queries_do_not_grow_with_its_rows(
         )
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(path)
+
+
+def test_a_commissioner_of_two_organisations_sees_whose_issue_each_is_in_a_session(
+    world: World, client_for: Any
+) -> None:
+    MembershipFactory(user=world.commissioner, organisation=world.org_y, role=Role.COMMISSIONER)
+    an_action(world, an_issue(world))
+    an_issue(world, world.org_y)
+    client = client_for(world.commissioner)
+    page = client.get(reverse("outcomes:session_create")).content.decode()
+    assert "North ICB: Fewer carers have emergency back-up" in page
+    assert "South ICB: Fewer carers have emergency back-up" in page
+    assert "North ICB: Ask every carer about back-up at review" in page
+    response = client.post(
+        reverse("outcomes:session_create"),
+        {
+            "organisation": world.org_y.pk,
+            "title": "Forum",
+            **date_fields("held_on", today()),
+            "carers": "3",
+            "issues": [i.pk for i in ImprovementIssue.objects.all()],
+        },
+    )
+    assert response.status_code == 200
+    assert "Choose issues of the same organisation." in response.content.decode()
+    assert not EngagementSession.objects.exists()
