@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 
 from outcomes.links import invitation_token
 from outcomes.models import RespondentKind, SurveyInvitation, SurveyResponse
+from tests.e2e.browser import record_of
 from tests.e2e.steps import (
     given_i_am_signed_in_as,
     given_i_open,
@@ -215,3 +216,16 @@ def test_a_representative_answers_for_the_holder_on_a_small_phone(page, world):
     then_nothing_scrolls_sideways(page)
     then_the_page_is_accessible(page, "survey-process-320")
     assert SurveyResponse.objects.get().answered_by == SurveyResponse.AnsweredBy.REPRESENTATIVE
+
+
+def test_the_survey_pages_work_under_the_content_security_policy(strict_page, world):
+    invitation = an_invitation(world.holder_a, RespondentKind.CARER, email="jo@example.test")
+    given_i_open(strict_page, f"/surveys/link/{invitation_token(invitation)}/")
+    then_i_see_the_heading(strict_page, "What has changed")
+    then_the_page_is_accessible(strict_page, "survey-link-strict")
+    when_i_answer(strict_page, "Your own life as a whole", "Better")
+    when_i_press(strict_page, "Save and continue")
+    then_i_see_the_heading(strict_page, "Getting and using the budget")
+    then_the_page_is_accessible(strict_page, "survey-link-strict-process")
+    assert record_of(strict_page).csp_violations == []
+    assert "nhsuk-frontend-supported" in strict_page.evaluate("document.body.className")
