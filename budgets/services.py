@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import functools
 import uuid
 from typing import Any
 
@@ -17,7 +16,7 @@ import filetype
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import DEFAULT_DB_ALIAS, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
@@ -405,15 +404,12 @@ SELECT c.id, c.managed_by_id, c.funder_id, c.stream,
 )
 
 
-@functools.cache
-def _field_order(model: Any) -> tuple[str, ...]:
-    return tuple(field.attname for field in model._meta.concrete_fields)
-
-
 def _partial(model: Any, **values: Any) -> Any:
-    """A model instance from the columns read; any other field loads if touched."""
-    names = [name for name in _field_order(model) if name in values]
-    return model.from_db(DEFAULT_DB_ALIAS, names, [values[name] for name in names])
+    """A model instance from the columns read; any other field loads if touched. The
+    same instance ``Model.from_db`` makes for those columns, without running
+    ``Model.__init__`` over every field (the spend path makes several per spend).
+    ``values`` are column attnames (``budget_id``, not ``budget``)."""
+    return ledger.loaded(model, values)
 
 
 def _spend_funding(
@@ -443,31 +439,34 @@ def _spend_funding(
         raise Budget.DoesNotExist("No such budget.")
     if len(rows) != 1:
         raise ValidationError({"contribution": "Choose which funding the spend comes from."})
-    (c_id, managed_by, funder, stream, a_id, balance, overdraft) = rows[0][:7]
-    (b_id, state, start, end, h_id, user, organisation, council, name, payee_id) = rows[0][7:17]
-    item_id, item_stream = rows[0][17:]
-    holder = _partial(
+    found, payee_id = _funding_from_row(rows[0])
+    return found, payee_id
+
+
+def _funding_from_row(row: tuple[Any, ...]) -> tuple[FundingContribution, int | None]:
+    """The objects of one row of ``SPEND_FUNDING`` (or ``SPEND_AT_ONCE``): the funding
+    with its account, budget and holder cached, and the payee's account id."""
+    (c_id, managed_by, funder, stream, a_id, balance, overdraft) = row[:7]
+    (b_id, state, start, end, h_id, user, organisation, council, name, payee_id) = row[7:17]
+    item_id, item_stream = row[17:]
+    organisation_ = _partial(Organisation, id=organisation)
+    holder = ledger.loaded(
         BudgetHolder,
-        id=h_id,
-        user_id=user,
-        organisation_id=organisation,
-        council_id=council,
-        name=name,
+        {
+            "id": h_id,
+            "user_id": user,
+            "organisation_id": organisation,
+            "council_id": council,
+            "name": name,
+        },
+        {"organisation": organisation_},
     )
-    holder.organisation = _partial(Organisation, id=organisation)
-    found = _partial(
-        FundingContribution,
-        id=c_id,
-        budget_id=b_id,
-        managed_by_id=managed_by,
-        funder_id=funder,
-        stream=stream,
+    budget_ = ledger.loaded(
+        Budget,
+        {"id": b_id, "holder_id": h_id, "state": state, "period_start": start, "period_end": end},
+        {"holder": holder},
     )
-    found.budget = _partial(
-        Budget, id=b_id, holder_id=h_id, state=state, period_start=start, period_end=end
-    )
-    found.budget.holder = holder
-    found.account = _partial(
+    account = _partial(
         LedgerAccount,
         id=a_id,
         kind=LedgerAccount.Kind.BUDGET,
@@ -476,6 +475,18 @@ def _spend_funding(
         balance_pence=balance,
         overdraft_pence=overdraft,
     )
+    found = ledger.loaded(
+        FundingContribution,
+        {
+            "id": c_id,
+            "budget_id": b_id,
+            "managed_by_id": managed_by,
+            "funder_id": funder,
+            "stream": stream,
+        },
+        {"budget": budget_, "account": account},
+    )
+    account._state.fields_cache["contribution"] = found
     found.plan_item_found = (item_id, item_stream) if item_id is not None else None
     return found, payee_id
 
@@ -558,6 +569,209 @@ SELECT spend.id, spend.recorded_at, header.id, header.posted_at FROM spend, head
 )
 
 
+# The usual spend (the holder's own, no receipt, a payee seen before, the funding clear,
+# the date in the budget year, the money there as read, and any plan item named one of
+# the active plan's, paid from the spend's funding stream or from none) in ONE round
+# trip: the lookup of ``SPEND_FUNDING`` and the writes of ``SPEND_WRITE`` in one
+# statement. ``fits`` keeps the funding row only if every one of those holds, so
+# anything else writes nothing and returns no row, and ``spend_record`` takes the full
+# path, which finds and explains what does not hold. The guarantees are the same rows
+# and the same database rules: the idempotency key (``ON CONFLICT DO NOTHING``), the
+# ledger triggers (zero sum, balances, the overdraft check constraint) and the audit
+# event in the same statement.
+SPEND_AT_ONCE = Prepared(
+    "phb_spend_at_once",
+    """
+WITH funding AS (
+    SELECT c.id AS contribution_id, c.managed_by_id, c.funder_id, c.stream,
+           a.id AS account_id, a.balance_pence, a.overdraft_pence,
+           b.id AS budget_id, b.state, b.period_start, b.period_end,
+           h.id AS holder_id, h.user_id, h.organisation_id, h.council_id, h.name,
+           (SELECT p.id FROM budgets_ledgeraccount AS p
+             WHERE p.kind = 'payee' AND p.name = %(payee)s) AS payee_account_id,
+           item.id AS item_id, item.stream AS item_stream,
+           count(*) OVER () AS choices
+      FROM budgets_fundingcontribution AS c
+      JOIN budgets_ledgeraccount AS a ON a.contribution_id = c.id
+      JOIN budgets_budget AS b ON b.id = c.budget_id
+      JOIN budgets_budgetholder AS h ON h.id = b.holder_id
+      LEFT JOIN LATERAL (
+          SELECT i.id, i.stream FROM plans_supportitem AS i
+            JOIN plans_supportplan AS sp ON sp.id = i.plan_id
+           WHERE i.id = %(plan_item)s AND sp.budget_id = c.budget_id AND sp.state = 'active'
+      ) AS item ON true
+     WHERE c.budget_id = %(budget)s
+       AND (%(contribution)s::bigint IS NULL OR c.id = %(contribution)s)
+), fits AS (
+    SELECT * FROM funding
+     WHERE choices = 1 AND state = 'active' AND user_id = %(actor_id)s
+       AND %(occurred_on)s BETWEEN period_start AND period_end
+       AND payee_account_id IS NOT NULL
+       AND balance_pence + overdraft_pence >= %(amount)s
+       AND (%(plan_item)s::bigint IS NULL
+            OR (item_id IS NOT NULL AND coalesce(item_stream, '') IN ('', stream)))
+), header AS (
+    INSERT INTO budgets_ledgertransaction
+        (kind, idempotency_key, budget_id, contribution_id, occurred_on, description,
+         created_by_id, reverses_id, due_on)
+    SELECT 'spend', %(key)s, fits.budget_id, fits.contribution_id, %(occurred_on)s,
+           %(description)s, %(actor_id)s, NULL, NULL
+      FROM fits
+    ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING id, posted_at
+), legs AS (
+    INSERT INTO budgets_ledgerentry (transaction_id, account_id, amount_pence)
+    SELECT header.id, leg.account_id, leg.amount_pence
+      FROM header, fits,
+           LATERAL (VALUES (fits.account_id, -%(amount)s),
+                           (fits.payee_account_id, %(amount)s)) AS leg (account_id, amount_pence)
+), spend AS (
+    INSERT INTO budgets_spend
+        (budget_id, contribution_id, transaction_id, payee, spent_on, amount_pence, category,
+         note, receipt, receipt_content_type, receipt_extension, state, recorded_by_id,
+         recorded_at, refunded_pence, plan_item_id)
+    SELECT fits.budget_id, fits.contribution_id, header.id, %(payee)s, %(occurred_on)s,
+           %(amount)s, %(category)s, %(note)s, '', '', '', 'recorded', %(actor_id)s, now(), 0,
+           %(plan_item)s
+      FROM header, fits
+    RETURNING id, transaction_id, recorded_at
+), audit AS (
+    INSERT INTO core_auditevent
+        (created_at, actor_id, actor_label, acting_for_id, person_id, organisation_id, action,
+         object_type, object_id, changes, request_id, ip_address)
+    SELECT now(), %(actor_id)s, %(actor_label)s, NULL, fits.holder_id, fits.organisation_id,
+           'spend.recorded', 'budgets.spend', spend.id::text,
+           jsonb_strip_nulls(jsonb_build_object(
+               'amount_pence', %(amount)s, 'payee', %(payee)s,
+               'transaction', spend.transaction_id, 'plan_item', %(plan_item)s)),
+           %(request_id)s, %(ip_address)s::inet
+      FROM spend, fits
+)
+SELECT fits.contribution_id, fits.managed_by_id, fits.funder_id, fits.stream,
+       fits.account_id, fits.balance_pence, fits.overdraft_pence,
+       fits.budget_id, fits.state, fits.period_start, fits.period_end,
+       fits.holder_id, fits.user_id, fits.organisation_id, fits.council_id, fits.name,
+       fits.payee_account_id, fits.item_id, fits.item_stream,
+       spend.id, spend.recorded_at, header.id, header.posted_at
+  FROM fits, spend, header
+""",
+    {
+        "budget": "bigint",
+        "contribution": "bigint",
+        "payee": "text",
+        "actor_id": "bigint",
+        "occurred_on": "date",
+        "amount": "bigint",
+        "key": "text",
+        "description": "text",
+        "category": "text",
+        "note": "text",
+        "actor_label": "text",
+        "request_id": "text",
+        "ip_address": "inet",
+        "plan_item": "bigint",
+    },
+)
+
+
+def _spend_at_once(
+    *,
+    budget: Budget,
+    payee: str,
+    spent_on: datetime.date,
+    amount_pence: int,
+    category: str,
+    recorded_by: Any,
+    idempotency_key: str,
+    contribution: FundingContribution | None,
+    note: str,
+    plan_item: int | None,
+) -> Spend | None:
+    """The usual spend in one statement (``SPEND_AT_ONCE``), or None if it is not the
+    usual case (then nothing was written, and the full path decides). Raises
+    ``InsufficientFunds`` if a concurrent spend took the money between the statement's
+    read and its write (nothing written either). The caller has checked the input."""
+    key = f"spend:{idempotency_key}"
+    description = f"{payee}: {note}"[:300] if note else payee
+    audit = audit_columns(actor=recorded_by, action="spend.recorded")
+    row = ledger.execute(
+        SPEND_AT_ONCE,
+        {
+            "budget": budget.pk,
+            "contribution": getattr(contribution, "pk", None),
+            "payee": payee,
+            "actor_id": recorded_by.pk,
+            "occurred_on": spent_on,
+            "amount": amount_pence,
+            "key": key,
+            "description": description,
+            "category": category,
+            "note": note,
+            "actor_label": audit["actor_label"],
+            "request_id": audit["request_id"],
+            "ip_address": audit["ip_address"],
+            "plan_item": plan_item,
+        },
+        (),
+    )
+    if row is None:
+        return None
+    found, _ = _funding_from_row(row[:19])
+    planned = ledger.posting(
+        kind=LedgerTransaction.Kind.SPEND,
+        idempotency_key=key,
+        legs=[Leg(found.account.pk, -amount_pence), Leg(row[16], amount_pence)],
+        occurred_on=spent_on,
+        description=description,
+        budget=found.budget,
+        contribution=found,
+        created_by=recorded_by,
+    )
+    return _spend_built(
+        row[19:],
+        planned,
+        contribution=found,
+        payee=payee,
+        spent_on=spent_on,
+        amount_pence=amount_pence,
+        category=category,
+        note=note,
+        receipt_type=("", ""),
+        recorded_by=recorded_by,
+        plan_item=plan_item,
+    )
+
+
+def _spend_usual(
+    *,
+    payee: str,
+    spent_on: Any,
+    amount_pence: Any,
+    category: str,
+    recorded_by: Any,
+    receipt: UploadedFile | None,
+    plan_item: Any,
+) -> bool:
+    """Whether a spend may try ``_spend_at_once``: input that the full path would take
+    as it is, from a signed-in person, without a receipt. Anything else goes the full
+    path, which checks in its own order and says what is wrong."""
+    try:
+        plan_item_id(plan_item)
+    except ValidationError:
+        return False
+    return (
+        receipt is None
+        and getattr(recorded_by, "is_authenticated", False)
+        and isinstance(amount_pence, int)
+        and not isinstance(amount_pence, bool)
+        and 0 < amount_pence <= ledger.MAX_MOVEMENT_PENCE
+        and category in SPEND_CATEGORIES
+        and 0 < len(payee) <= PAYEE_MAX_LENGTH
+        and isinstance(spent_on, datetime.date)
+        and spent_on <= timezone.localdate()
+    )
+
+
 def spend_record(
     *,
     budget: Budget,
@@ -587,11 +801,42 @@ def spend_record(
     The spend, its ledger transaction and its audit event are written by one statement,
     which Postgres runs as one transaction; so without a receipt no transaction block
     is opened around it (a round trip each way saved on the busiest write there is).
-    The lookup before it takes no lock, as it would not in a block either: the balance
-    is guarded by the database constraint, not by what was read. A receipt (a file and
-    a second write), or a caller's own block (a savepoint, so that a refusal leaves the
-    caller's transaction usable), gets an atomic block."""
+    The usual spend (the holder's own, a payee seen before: ``_spend_usual``) is that
+    one statement alone, lookup included (``SPEND_AT_ONCE``); any other case, or one
+    that statement finds does not fit, writes nothing there and takes the full path: a
+    lookup, the checks in order with their messages, then the write. Neither lookup
+    takes a lock: the balance is guarded by the database constraint, not by what was
+    read. A receipt (a file and a second write), or a caller's own block (a savepoint,
+    so that a refusal leaves the caller's transaction usable), gets an atomic block."""
     block = receipt is not None or connection.in_atomic_block
+    payee = " ".join((payee or "").split())
+    if _spend_usual(
+        payee=payee,
+        spent_on=spent_on,
+        amount_pence=amount_pence,
+        category=category,
+        recorded_by=recorded_by,
+        receipt=receipt,
+        plan_item=plan_item,
+    ):
+        try:
+            with transaction.atomic() if block else contextlib.nullcontext():
+                spend = _spend_at_once(
+                    budget=budget,
+                    payee=payee,
+                    spent_on=spent_on,
+                    amount_pence=amount_pence,
+                    category=category,
+                    recorded_by=recorded_by,
+                    idempotency_key=idempotency_key,
+                    contribution=contribution,
+                    note=note,
+                    plan_item=plan_item_id(plan_item),
+                )
+        except ledger.InsufficientFunds:
+            spend = None  # a concurrent spend took the money: the full path says so
+        if spend is not None:
+            return spend
     try:
         with transaction.atomic() if block else contextlib.nullcontext():
             return _spend_record(
@@ -710,38 +955,78 @@ def _spend_record(
     )
     if row is None:
         return _spend_replay(key, budget, amount_pence)
-    spend_id, recorded_at, transaction_id, posted_at = row
-    spend = _partial(
-        Spend,
-        id=spend_id,
-        budget_id=budget.pk,
-        contribution_id=contribution.pk,
-        transaction_id=transaction_id,
+    spend = _spend_built(
+        row,
+        planned,
+        contribution=contribution,
         payee=payee,
         spent_on=spent_on,
         amount_pence=amount_pence,
         category=category,
         note=note,
-        receipt="",
-        receipt_content_type=receipt_type[0],
-        receipt_extension=receipt_type[1],
-        state=Spend.State.RECORDED,
-        recorded_by_id=recorded_by.pk,
-        recorded_at=recorded_at,
-        verified_by_id=None,
-        verified_at=None,
-        refunded_pence=0,
-        plan_item_id=item_id,
+        receipt_type=receipt_type,
+        recorded_by=recorded_by,
+        plan_item=item_id,
     )
-    spend.budget, spend.contribution = budget, contribution
-    spend.transaction = planned.transaction(transaction_id, posted_at)
-    spend.recorded_by = recorded_by
     if receipt is not None:
         # Stored under the transaction's id, so only once it is written. If the
         # transaction then rolls back, an unlinked file is left in private storage,
         # which is safer than a spend whose receipt is lost.
         spend.receipt.save("receipt", receipt, save=False)
         Spend.objects.filter(pk=spend.pk).update(receipt=spend.receipt.name)
+    return spend
+
+
+def _spend_built(
+    row: tuple[Any, ...],
+    planned: ledger.Posting,
+    *,
+    contribution: FundingContribution,
+    payee: str,
+    spent_on: datetime.date,
+    amount_pence: int,
+    category: str,
+    note: str,
+    receipt_type: tuple[str, str],
+    recorded_by: Any,
+    plan_item: int | None,
+) -> Spend:
+    """The spend as written, from the write's (spend id, recorded at, transaction id,
+    posted at), with its budget, funding, transaction and recorder cached."""
+    budget = contribution.budget
+    spend_id, recorded_at, transaction_id, posted_at = row
+    posted = planned.transaction(transaction_id, posted_at)
+    spend: Spend = ledger.loaded(
+        Spend,
+        {
+            "id": spend_id,
+            "budget_id": budget.pk,
+            "contribution_id": contribution.pk,
+            "transaction_id": transaction_id,
+            "payee": payee,
+            "spent_on": spent_on,
+            "amount_pence": amount_pence,
+            "category": category,
+            "note": note,
+            "receipt": "",
+            "receipt_content_type": receipt_type[0],
+            "receipt_extension": receipt_type[1],
+            "state": Spend.State.RECORDED,
+            "recorded_by_id": recorded_by.pk,
+            "recorded_at": recorded_at,
+            "verified_by_id": None,
+            "verified_at": None,
+            "refunded_pence": 0,
+            "plan_item_id": plan_item,
+        },
+        {
+            "budget": budget,
+            "contribution": contribution,
+            "transaction": posted,
+            "recorded_by": recorded_by,
+        },
+    )
+    Spend.transaction.field.remote_field.set_cached_value(posted, spend)
     return spend
 
 
