@@ -259,6 +259,7 @@ MATRIX: dict[str, frozenset[A]] = {
     "outcomes:improvement_home": COMMISSIONERS,
     "outcomes:issue_create": COMMISSIONERS,
     "outcomes:issue_detail": COMMISSIONERS,
+    "outcomes:issue_edit": COMMISSIONERS,
     "outcomes:action_create": COMMISSIONERS,
     "outcomes:action_edit": COMMISSIONERS,
     "outcomes:session_create": COMMISSIONERS,

@@ -138,6 +138,46 @@ def issue_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def issue_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    issue = _issue(request, pk)
+    form = IssueForm(
+        request.POST or None,
+        organisations=[issue.organisation],
+        initial={
+            "title": issue.title,
+            "description": issue.description,
+            "respondent_kind": issue.respondent_kind,
+            "area": issue.area,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            improvement.issue_update(
+                issue=issue,
+                updated_by=request.user,
+                title=data["title"],
+                description=data["description"],
+                respondent_kind=data["respondent_kind"],
+                area=data["area"],
+            )
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(request, "The issue is changed.")
+            return redirect("outcomes:issue_detail", issue.pk)
+    return render(
+        request,
+        "outcomes/improvement/issue_form.html",
+        {
+            "form": form,
+            "issue": issue,
+            "found_in": _report_link(issue.report_filters),
+            "action_url": reverse("outcomes:issue_edit", args=[issue.pk]),
+        },
+    )
+
+
 def action_create(request: HttpRequest, pk: int) -> HttpResponse:
     issue = _issue(request, pk)
     form = ActionForm(request.POST or None)
@@ -268,6 +308,7 @@ urlpatterns = [
     path("outcomes/improvement/", improvement_home, name="improvement_home"),
     path("outcomes/improvement/issues/new/", issue_create, name="issue_create"),
     path("outcomes/improvement/issues/<int:pk>/", issue_detail, name="issue_detail"),
+    path("outcomes/improvement/issues/<int:pk>/change/", issue_edit, name="issue_edit"),
     path("outcomes/improvement/issues/<int:pk>/actions/new/", action_create, name="action_create"),
     path("outcomes/improvement/actions/<int:pk>/", action_edit, name="action_edit"),
     path("outcomes/improvement/sessions/new/", session_create, name="session_create"),

@@ -117,6 +117,21 @@ def test_a_commissioner_records_an_issue_from_a_report_and_sees_its_action_throu
     # "Found in" goes back to the same report.
     found_in = page.get_by_role("link", name=re.compile("^Budget holder survey, North ICB"))
     expect(found_in).to_have_attribute("href", re.compile(rf"period=fy{year}"))
+
+    # A second look: the issue's wording is changed; the report it came from stays.
+    when_i_follow_the_link(page, "Change the issue")
+    then_i_see_the_heading(page, "Change the issue")
+    then_the_page_is_accessible(page, "improvement-issue-edit")
+    when_i_fill_in(
+        page,
+        "More about the issue (optional)",
+        "Every answer this year said worse; people say support at home is short.",
+    )
+    when_i_press(page, "Save the changes")
+    then_i_see_the_text(page, "The issue is changed.")
+    then_i_see_the_text(page, "people say support at home is short")
+    then_i_see_the_text(page, period)
+    then_the_page_is_accessible(page, "improvement-issue-changed")
     issue = ImprovementIssue.objects.get(title="Physical health worse on continuing healthcare")
     assert issue.report_filters["route"] == "chc"
     assert issue.area == "physical_health"

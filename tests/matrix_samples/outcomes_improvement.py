@@ -58,6 +58,7 @@ SAMPLES: dict[str, Sample] = {
     "outcomes:improvement_home": Sample(),
     "outcomes:issue_create": Sample(),
     "outcomes:issue_detail": Sample(kwargs=lambda w: {"pk": _issue(w).pk}, owners=_owners),
+    "outcomes:issue_edit": Sample(kwargs=lambda w: {"pk": _issue(w).pk}, owners=_owners),
     "outcomes:action_create": Sample(kwargs=lambda w: {"pk": _issue(w).pk}, owners=_owners),
     "outcomes:action_edit": Sample(kwargs=lambda w: {"pk": _action(w).pk}, owners=_owners),
     "outcomes:session_create": Sample(),

@@ -102,6 +102,7 @@ def test_the_home_page_shows_open_actions_overdue_first_issues_and_sessions(
     ("name", "record"),
     [
         ("outcomes:issue_detail", "issue"),
+        ("outcomes:issue_edit", "issue"),
         ("outcomes:action_create", "issue"),
         ("outcomes:action_edit", "action"),
         ("outcomes:session_detail", "session"),
@@ -447,3 +448,23 @@ def test_a_commissioner_of_two_organisations_sees_whose_issue_each_is_in_a_sessi
     assert response.status_code == 200
     assert "Choose issues of the same organisation." in response.content.decode()
     assert not EngagementSession.objects.exists()
+
+
+def test_an_issue_is_changed_and_keeps_the_report_it_was_found_in(
+    world: World, client_for: Any
+) -> None:
+    issue = an_issue(world)
+    client = client_for(world.commissioner)
+    path = reverse("outcomes:issue_edit", args=[issue.pk])
+    page = client.get(path).content.decode()
+    assert "Change the issue" in page
+    assert 'value="Fewer carers have emergency back-up"' in page
+    assert "Which organisation" not in page
+    response = client.post(path, {"title": ""})
+    assert "Say what the issue is" in response.content.decode()
+    response = client.post(path, {"title": "Carers lack back-up", "area": "emergency_backup"})
+    assert response.status_code == 302
+    issue.refresh_from_db()
+    assert issue.title == "Carers lack back-up"
+    assert issue.area == "emergency_backup"
+    assert issue.report_filters == {"kind": "carer", "organisation": str(world.org_x.pk)}
