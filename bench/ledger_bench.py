@@ -10,9 +10,12 @@
    (``SET CONSTRAINTS ALL IMMEDIATE``), and rolls it back.
 4. Times ``budgets.allocation.allocation_run`` for today, then the re-run (nothing due).
 5. Times the spend path: BENCH_THREADS threads doing BENCH_SPENDS spends through
-   ``budgets.services.spend_record``, on one hot budget and on random budgets, against a
-   hand-written guarded ``UPDATE ... RETURNING`` plus the insert of a ledger row, with
-   the same threads in the same run.
+   ``budgets.services.spend_record``, on one hot budget and on random budgets, against
+   two hand-written baselines with the same threads in the same run: the fair one
+   (``RAW_SPEND_AUDITED_SQL``: the guarded ``UPDATE ... RETURNING``, the insert with its
+   unique idempotency key and the audit row a money change needs, in one statement),
+   and the one first measured (the guarded ``UPDATE ... RETURNING`` then an insert, in
+   a transaction, with no audit row: less than a spend must do, kept for comparison).
 
 Figures are printed and appended to bench/results.txt.
 
@@ -250,6 +253,37 @@ INSERT INTO bench_raw_spend (account_id, payee_account_id, amount_pence, idempot
 VALUES (%(account)s, %(payee)s, %(amount)s, %(key)s)
 """
 
+# The fair baseline: the best hand-written SQL for the guarantees a spend must keep, in
+# the fewest statements. One statement (one round trip, its own transaction): the
+# guarded UPDATE of the balance (the overdraft guard, re-checked by Postgres against
+# concurrent updates), the movement row (from and to accounts, so it balances by
+# construction; append-only as nothing updates it), whose unique idempotency key makes
+# a replay fail and write nothing, and the audit event every money change needs, in
+# the platform's audit table. Writing nothing unless the guard passes. It is given the
+# account, holder and organisation ids up front (the service has to look them up).
+RAW_SPEND_AUDITED_SQL = """
+WITH moved AS (
+    UPDATE budgets_ledgeraccount SET balance_pence = balance_pence - %(amount)s
+     WHERE id = %(account)s AND balance_pence - %(amount)s >= -overdraft_pence
+    RETURNING balance_pence
+), spend AS (
+    INSERT INTO bench_raw_spend (account_id, payee_account_id, amount_pence, idempotency_key)
+    SELECT %(account)s, %(payee)s, %(amount)s, %(key)s FROM moved
+    RETURNING id
+), audit AS (
+    INSERT INTO core_auditevent
+        (created_at, actor_id, actor_label, acting_for_id, person_id, organisation_id, action,
+         object_type, object_id, changes, request_id, ip_address)
+    SELECT now(), %(actor)s, %(label)s, NULL, %(person)s, %(organisation)s, 'spend.recorded',
+           'bench.rawspend', spend.id::text,
+           jsonb_build_object('amount_pence', %(amount)s::bigint, 'payee', %(payee_name)s::text,
+                              'transaction', spend.id),
+           '', NULL
+      FROM spend
+)
+SELECT balance_pence FROM moved
+"""
+
 
 def generate(today: datetime.date) -> dict[str, Any]:
     from django.db import transaction
@@ -428,7 +462,9 @@ def _all(statement: str, params: Any = None) -> list[Any]:
         return cursor.fetchall()
 
 
-def spend_benchmarks(today: datetime.date, timer: Timer) -> list[tuple[str, float, float]]:
+def spend_benchmarks(today: datetime.date, timer: Timer) -> list[tuple[Any, ...]]:
+    """Spends per second through the service and the two baselines, on one hot budget
+    and on random ones; first row: statements per spend for each."""
     from django.db import connection, transaction
 
     from budgets.ledger import payee_account
@@ -453,6 +489,27 @@ def spend_benchmarks(today: datetime.date, timer: Timer) -> list[tuple[str, floa
 
         return work
 
+    def audited(target_of: Callable[[int], tuple[Any, Any, int]]) -> Callable[[int], None]:
+        def work(i: int) -> None:
+            budget, user, account = target_of(i)
+            params = {
+                "amount": 1,
+                "account": account,
+                "payee": payee,
+                "payee_name": "Bench payee",
+                "key": uuid.uuid4().hex,
+                "actor": user.pk,
+                "label": user.email,
+                "person": budget.holder_id,
+                "organisation": budget.holder.organisation_id,
+            }
+            with connection.cursor() as cursor:
+                cursor.execute(RAW_SPEND_AUDITED_SQL, params)
+                if cursor.fetchone() is None:
+                    raise RuntimeError("not enough money")
+
+        return work
+
     def raw(target_of: Callable[[int], tuple[Any, Any, int]]) -> Callable[[int], None]:
         def work(i: int) -> None:
             _, _, account = target_of(i)
@@ -471,31 +528,35 @@ def spend_benchmarks(today: datetime.date, timer: Timer) -> list[tuple[str, floa
     def random_target(i: int) -> tuple[Any, Any, int]:
         return random.choice(targets)  # noqa: S311 (not for security)
 
-    # How many statements one spend costs, against the raw path.
+    # How many statements one spend costs on each path (counting BEGIN and COMMIT where
+    # there is a transaction block). The first spend on a connection also prepares the
+    # service's statement (once per connection), so count the second.
     from django.test.utils import CaptureQueriesContext
 
-    # Both counts include BEGIN and COMMIT. The first spend on a connection also
-    # prepares the service's two statements (once per connection), so count the second.
-    service(hot_target)(0)
-    with CaptureQueriesContext(connection) as queries:
-        service(hot_target)(0)
-    with CaptureQueriesContext(connection) as raw_queries:
-        raw(hot_target)(0)
-    rows: list[tuple[str, float, float]] = [
-        ("statements per spend", len(queries), len(raw_queries))
-    ]
+    ways = (("service", service), ("audited", audited), ("raw", raw))
+    counts = []
+    for _, way in ways:
+        way(hot_target)(0)
+        with CaptureQueriesContext(connection) as queries:
+            way(hot_target)(0)
+        counts.append(float(len(queries)))
+    rows: list[tuple[Any, ...]] = [("statements per spend", *counts)]
+    titles = {
+        "service": "spends through spend_record",
+        "audited": "fair baseline (guarded UPDATE, insert, audit row; one statement)",
+        "raw": "guarded UPDATE ... RETURNING + insert, no audit row",
+    }
     for label, target_of in (("one hot budget", hot_target), ("random budgets", random_target)):
-        service_seconds, service_failed = timer.time(
-            f"{SPENDS} spends through spend_record, {THREADS} threads, {label}",
-            lambda t=target_of: run_threads(service(t), SPENDS),
-        )[1]
-        raw_seconds, raw_failed = timer.time(
-            f"{SPENDS} guarded UPDATE ... RETURNING + insert, {THREADS} threads, {label}",
-            lambda t=target_of: run_threads(raw(t), SPENDS),
-        )[1]
-        if service_failed or raw_failed:
-            raise SystemExit("Some spends failed: the figures would not be comparable.")
-        rows.append((label, SPENDS / service_seconds, SPENDS / raw_seconds))
+        rates = []
+        for name, way in ways:
+            seconds, failed = timer.time(
+                f"{SPENDS} {titles[name]}, {THREADS} threads, {label}",
+                lambda t=target_of, w=way: run_threads(w(t), SPENDS),
+            )[1]
+            if failed:
+                raise SystemExit("Some spends failed: the figures would not be comparable.")
+            rates.append(SPENDS / seconds)
+        rows.append((label, *rates))
     return rows
 
 
@@ -560,17 +621,25 @@ def main() -> None:
         f"{'  job / raw insert (target <= 2.0)':<62}{job_seconds / raw_total:>10.2f}",
         f"{'  re-run / raw insert (target < 0.10)':<62}{rerun_seconds / raw_total:>10.3f}",
         "",
-        f"{'Spending, ' + str(THREADS) + ' threads, ' + str(SPENDS) + ' spends each way':<38}"
-        f"{'service/s':>10}{'raw/s':>10}{'raw/service':>14}",
+        f"Spending, {THREADS} threads, {SPENDS} spends each way, against two baselines:",
+        "  fair: guarded UPDATE ... RETURNING, insert (unique idempotency key) and the audit",
+        "        row, in one statement: the same guarantees in the fewest statements",
+        "  raw:  guarded UPDATE ... RETURNING, then an insert, in a transaction; no audit row",
+        "        (the baseline as first measured; does less than a spend must)",
+        "Target: each ratio (baseline spends per second / the service's) at most 2.0.",
+        "",
+        f"{'':<30}{'service/s':>10}{'fair/s':>10}{'raw/s':>10}{'fair/service':>14}"
+        f"{'raw/service':>13}",
     ]
-    (_, statements, raw_statements), *spend_rows = spend_rows
+    (_, statements, fair_statements, raw_statements), *spend_rows = spend_rows
     lines.append(
-        f"{'  statements per spend (service / raw)':<38}{statements:>10.0f}{raw_statements:>10.0f}"
+        f"{'  statements per spend':<30}{statements:>10.0f}{fair_statements:>10.0f}"
+        f"{raw_statements:>10.0f}"
     )
-    for label, service_rate, raw_rate in spend_rows:
+    for label, service_rate, fair_rate, raw_rate in spend_rows:
         lines.append(
-            f"{'  ' + label + ' (target ratio <= 2.0)':<38}{service_rate:>10.1f}{raw_rate:>10.1f}"
-            f"{raw_rate / service_rate:>14.2f}"
+            f"{'  ' + label:<30}{service_rate:>10.1f}{fair_rate:>10.1f}{raw_rate:>10.1f}"
+            f"{fair_rate / service_rate:>14.2f}{raw_rate / service_rate:>13.2f}"
         )
     lines += ["", f"Whole benchmark: {time.perf_counter() - started:.0f} s", ""]
     report = "\n".join(lines)
