@@ -15,6 +15,7 @@ from budgets.api.serializers import MAX_ID
 from marketplace.api.serializers import _enum
 from outcomes.models import (
     Instrument,
+    OutcomeArea,
     Question,
     QuestionOption,
     RespondentKind,
@@ -50,6 +51,13 @@ class OptionSerializer(serializers.ModelSerializer):
 
 
 class QuestionSerializer(serializers.ModelSerializer):
+    area = serializers.ChoiceField(
+        choices=OutcomeArea.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="For a 'better, the same or worse' question, the area of life it asks "
+        "about; empty for other questions.",
+    )
     options = OptionSerializer(many=True, read_only=True)
 
     class Meta:

@@ -10,9 +10,13 @@ import threading
 from typing import Any
 
 import pytest
+import schemathesis
+from django.core.wsgi import get_wsgi_application
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 
 from core.models import AuditEvent, IdempotencyRecord
 from outcomes import instruments, reports
@@ -24,6 +28,7 @@ from outcomes.models import (
     SurveyRound,
 )
 from tests.api.partners import ALL_SCOPES, assert_problem, bearer_client, new_key, request_token
+from tests.api.test_schemathesis import CHECKS
 from tests.factories import PartnerApplicationFactory
 from tests.outcomes.factories import instrument, submitted_response
 
@@ -563,3 +568,44 @@ def test_answers_recorded_by_partners_count_in_the_results(world: Any) -> None:
     health = _area(client.get(RESULTS, {"period": "fy2025q1"}).json())
 
     assert (health["n"], health["better"]) == (SUPPRESS_BELOW, SUPPRESS_BELOW)
+
+
+# Schemathesis over the outcomes operations, with the scopes and records behind them -------
+
+OUTCOME_PATHS = r"^/api/v1/(outcomes/|fhir/Questionnaire)"
+
+
+@pytest.fixture
+def outcomes_schema(world: Any) -> Any:
+    loaded = schemathesis.openapi.from_wsgi("/api/v1/schema/", get_wsgi_application())
+    ids = [
+        instrument("holder").pk,
+        instrument("carer").pk,
+        submitted_response(world.holder_a, {"physical_health": "better"}).pk,
+        submitted_response(world.holder_b, {"physical_health": "worse"}).pk,
+    ]
+
+    @loaded.hook
+    def flatmap_path_parameters(context: Any, path_parameters: dict[str, Any]) -> Any:
+        """Often name a real instrument or response: org X's (found), org Y's (not)."""
+        if not path_parameters or "id" not in path_parameters:
+            return st.just(path_parameters)
+        return st.sampled_from([path_parameters] + [{**path_parameters, "id": pk} for pk in ids])
+
+    return loaded
+
+
+outcomes_api = schemathesis.pytest.from_fixture("outcomes_schema").include(path_regex=OUTCOME_PATHS)
+
+
+@pytest.mark.schemathesis
+@pytest.mark.django_db(transaction=True)
+@outcomes_api.parametrize()
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+def test_the_outcomes_api_keeps_to_its_schema(case: Any, world: Any) -> None:
+    token = request_token(_app(world.org_x).client_id).json()["access_token"]
+    case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, checks=CHECKS)
