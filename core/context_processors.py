@@ -61,6 +61,23 @@ def _navigation(
         items.append({"text": "Your listings", "href": reverse("marketplace:provider_home")})
     if Access.COMMISSIONER in principals:
         items.append({"text": "Market", "href": reverse("marketplace:market_overview")})
+    # Outcome surveys: people answer theirs; staff who serve people read the results.
+    if principals & {
+        Access.HOLDER,
+        Access.REPRESENTATIVE,
+        Access.CARE_COORDINATOR,
+        Access.SUPPORT_PLANNER,
+        Access.CLINICIAN,
+    }:
+        items.append({"text": "Surveys", "href": reverse("outcomes:survey_list")})
+    if principals & {
+        Access.CARE_COORDINATOR,
+        Access.SUPPORT_PLANNER,
+        Access.CLINICIAN,
+        Access.COMMISSIONER,
+        Access.FINANCE_OFFICER,
+    }:
+        items.append({"text": "Outcomes", "href": reverse("outcomes:report")})
     if principals & {
         Access.CARE_COORDINATOR,
         Access.SUPPORT_PLANNER,

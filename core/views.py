@@ -43,8 +43,26 @@ def home(request: HttpRequest) -> HttpResponse:
         "is_staff": Access.STAFF in principals,
         "is_admin": Access.PLATFORM_ADMIN in principals,
         "unread": Notification.objects.for_user(user).unread()[:3],
+        "surveys_waiting": _surveys_waiting(user),
+        "open_actions": _open_actions(user, principals),
     }
     return render(request, "core/home.html", context)
+
+
+def _surveys_waiting(user: Any) -> int:
+    """Outcome surveys the person (or someone they act for) has still to answer."""
+    from outcomes.models import SurveyInvitation
+
+    return SurveyInvitation.objects.for_user(user).answerable().count()
+
+
+def _open_actions(user: Any, principals: frozenset[Access]) -> list[Any] | None:
+    """A commissioner's improvement actions not yet done (they stay here until done)."""
+    if Access.COMMISSIONER not in principals:
+        return None
+    from outcomes.improvement import open_actions_for
+
+    return list(open_actions_for(user))
 
 
 def _current_plan(budget: Any) -> Any:
