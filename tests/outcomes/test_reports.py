@@ -358,3 +358,25 @@ def test_reference_figures_are_listed_by_area(world: Any) -> None:
     )
     found = reference_figures("holder")
     assert "A test source" in [f.source for f in found["quality_of_life"]]
+
+
+def test_the_reference_figures_migration_loads_only_stated_figures_and_reverses(
+    world: Any,
+) -> None:
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("outcomes.migrations.0003_reference_figures")
+    migration.unload(apps, None)
+    assert not ReferenceFigure.objects.filter(entered_by__isnull=True).exists()
+    migration.load(apps, None)
+    migration.load(apps, None)  # running it twice adds nothing
+    figure = ReferenceFigure.objects.get(area="quality_of_life", published_year=2014)
+    assert figure.better_percent == Decimal("86.0")
+    assert figure.same_percent is None
+    assert figure.worse_percent is None
+    assert "86% of people reporting improved quality of life" in figure.note
+    assert figure.source_url.startswith("https://")
+    migration.unload(apps, None)
+    assert not ReferenceFigure.objects.filter(area="quality_of_life").exists()
