@@ -462,3 +462,26 @@ def test_a_holder_survey_link_works_for_a_holder_without_signing_in(world, clien
     assert "Your physical health" in page.content.decode()
     response = SurveyResponse.objects.get()
     assert response.source == SurveyResponse.Source.LINK
+
+
+def test_a_section_and_the_check_page_take_the_same_few_queries_however_many_answers(
+    world, client_for, django_assert_max_num_queries
+):
+    """The questions, their options and the answers are read once each (no query per
+    question): a full survey costs what an empty one does."""
+    invitation = an_invitation(world.holder_a)
+    by = world.holder_a.user
+    response = answering.response_for(invitation=invitation, user=by)
+    answering.answers_save(
+        response=response,
+        data={
+            **{q.code: "better" for q in response.instrument.questions.filter(kind="change")},
+            "who_helped": ["peer", "provider"],
+            "anything_else": "All of it",
+        },
+        by=by,
+    )
+    client = client_for(by)
+    for section in ("outcomes", "process", "check"):
+        with django_assert_max_num_queries(20):
+            assert client.get(answer_url(invitation, section)).status_code == 200
