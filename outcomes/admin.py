@@ -26,8 +26,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 
+from core.admin import AuditedViewsAdmin
 from core.exceptions import Conflict
-from core.services import audit_record
+from core.services import audit_record, personal_record_viewed
 from outcomes import instruments
 from outcomes.models import (
     Instrument,
@@ -299,8 +300,17 @@ class QuestionAdmin(ConflictMessagesMixin, admin.ModelAdmin):
 # Reference figures, schedules, rounds, opt-outs ------------------------------------------
 
 
-class AuditedAdmin(admin.ModelAdmin):
+class AuditedAdmin(AuditedViewsAdmin):
+    """Every change is an audit event; opening a record that names a person is too."""
+
     audit_prefix = ""
+
+    def audit_view(self, request: HttpRequest, obj: Model) -> None:
+        holder = getattr(obj, "holder", None)
+        if holder is not None:
+            personal_record_viewed(viewer=request.user, person=holder, what="admin: survey opt-out")
+        elif getattr(obj, "email", "") or getattr(obj, "user_id", None):
+            super().audit_view(request, obj)
 
     def organisation_of(self, obj: Model) -> Any:
         return getattr(obj, "organisation", None)

@@ -95,6 +95,20 @@ def test_an_instrument_shows_its_questions_and_options(world: Any) -> None:
     assert (health["kind"], health["area"], health["options"]) == ("change", "physical_health", [])
 
 
+def test_reading_instruments_takes_a_fixed_number_of_queries(
+    world: Any, django_assert_max_num_queries: Any
+) -> None:
+    """Questions and their options are prefetched: not a query per question."""
+    api = _api(world.org_x)
+    version = instrument("holder")
+    assert version.questions.count() > 20
+
+    with django_assert_max_num_queries(12):
+        assert api.get(f"{INSTRUMENTS}{version.pk}/").status_code == 200
+    with django_assert_max_num_queries(12):
+        assert api.get(f"/api/v1/fhir/Questionnaire/{version.pk}").status_code == 200
+
+
 def test_instruments_need_the_outcomes_scope(world: Any) -> None:
     assert_problem(_api(world.org_x, scopes=ALL_SCOPES).get(INSTRUMENTS), 403)
 

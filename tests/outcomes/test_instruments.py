@@ -14,7 +14,7 @@ from django.urls import NoReverseMatch, reverse
 from core.exceptions import Conflict
 from core.models import AuditEvent
 from outcomes import instruments
-from outcomes.models import Instrument, Question, QuestionOption
+from outcomes.models import Instrument, Question, QuestionOption, SurveyOptOut
 from tests.outcomes.factories import instrument
 
 pytestmark = pytest.mark.django_db
@@ -361,3 +361,15 @@ def test_the_outcomes_admin_is_platform_admins_own(world: Any, client_for: Any) 
     assert client_for(world.platform_admin).get(path).status_code == 200
     for who in ("commissioner", "finance_officer", "staff_x"):
         assert client_for(world.users()[who]).get(path).status_code == 403
+
+
+def test_opening_a_holders_opt_out_in_the_admin_is_audited(world: Any, client_for: Any) -> None:
+    opt_out = SurveyOptOut.objects.create(respondent_kind="holder", holder=world.holder_a)
+
+    page = client_for(world.platform_admin).get(
+        reverse("admin:outcomes_surveyoptout_change", args=[opt_out.pk])
+    )
+
+    assert page.status_code == 200
+    event = AuditEvent.objects.get(action="personal_record.viewed", person=world.holder_a)
+    assert event.changes["page"] == "admin: survey opt-out"
