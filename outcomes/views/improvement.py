@@ -11,6 +11,7 @@ allow is shown as a message and nothing changes."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -114,18 +115,24 @@ def issue_create(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _marked_overdue(actions: Iterable[ImprovementAction]) -> list[ImprovementAction]:
+    """The actions, each with ``is_overdue`` (as ``open_actions_for`` gives it)."""
+    today = timezone.localdate()
+    marked = list(actions)
+    for action in marked:
+        action.is_overdue = (  # type: ignore[attr-defined]
+            action.status != ImprovementAction.Status.DONE and action.due_on < today
+        )
+    return marked
+
+
 def _issue(request: HttpRequest, pk: int) -> ImprovementIssue:
     return get_object_or_404(improvement.issues_for(request.user), pk=pk)
 
 
 def issue_detail(request: HttpRequest, pk: int) -> HttpResponse:
     issue = _issue(request, pk)
-    actions = list(issue.actions.order_by("due_on", "pk"))
-    today = timezone.localdate()
-    for action in actions:
-        action.is_overdue = (  # type: ignore[attr-defined]
-            action.status != ImprovementAction.Status.DONE and action.due_on < today
-        )
+    actions = _marked_overdue(issue.actions.order_by("due_on", "pk"))
     return render(
         request,
         "outcomes/improvement/issue_detail.html",
@@ -236,7 +243,7 @@ def action_edit(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "form": form,
             "issue": action.issue,
-            "action": action,
+            "action": _marked_overdue([action])[0],
             "notes": improvement.note_entries(action.notes),
         },
     )
@@ -299,7 +306,9 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "session": session,
             "issues": list(session.issues.order_by("-created_at", "-pk")),
-            "actions": list(session.actions.select_related("issue").order_by("due_on", "pk")),
+            "actions": _marked_overdue(
+                session.actions.select_related("issue").order_by("due_on", "pk")
+            ),
         },
     )
 
