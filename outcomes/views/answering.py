@@ -198,7 +198,8 @@ def _summary(
 
 
 def _sent(request: HttpRequest, flow: Flow) -> HttpResponse:
-    return render(request, "outcomes/answer/sent.html", flow.context())
+    may_read = flow.user is not None and readable(flow.user, flow.response)
+    return render(request, "outcomes/answer/sent.html", {**flow.context(), "readable": may_read})
 
 
 def _check(request: HttpRequest, flow: Flow) -> HttpResponse:
@@ -321,7 +322,7 @@ def survey_list(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     invitations = list(
         SurveyInvitation.objects.for_user(request.user)
-        .select_related("round__instrument", "holder", "response")
+        .select_related("round__instrument", "holder", "response", "response__holder")
         .order_by("expires_at", "pk")
     )
     to_answer = [i for i in invitations if i.state in answering.ANSWERABLE and i.expires_at > now]
@@ -350,7 +351,7 @@ def survey_list(request: HttpRequest) -> HttpResponse:
                 {
                     "invitation": i,
                     "who": who(i),
-                    "readable": i.respondent_kind != RespondentKind.STAFF,
+                    "readable": readable(user, getattr(i, "response", None)),
                 }
                 for i in sent
             ],
@@ -429,16 +430,32 @@ def survey_opt_out(request: HttpRequest, public_id: UUID) -> HttpResponse:
     return _signed_in_action(request, public_id, opt_out=True)
 
 
+def readable(user: Any, response: SurveyResponse | None) -> bool:
+    """Whether ``user`` may read these sent answers one by one: the holder their own
+    (whoever gave them), a representative those given on the holder's behalf, a carer
+    with an account their own. Staff surveys are never shown one by one, even to the
+    member of staff who answered."""
+    if response is None or response.state != SurveyResponse.State.SUBMITTED:
+        return False
+    if response.respondent_kind == RespondentKind.STAFF:
+        return False
+    if response.respondent_kind == RespondentKind.HOLDER and response.holder.user_id != user.pk:
+        return response.answered_by == SurveyResponse.AnsweredBy.REPRESENTATIVE
+    return True
+
+
 def response_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    """The answers a person sent (or a representative sent for them). Staff surveys are
-    not shown one by one, even to the member of staff who answered."""
+    """The answers a person sent (or a representative sent for them)."""
     response = get_object_or_404(
         SurveyResponse.objects.for_user(request.user)
         .submitted()
-        .exclude(respondent_kind=RespondentKind.STAFF)
-        .select_related("invitation", "invitation__holder", "instrument", "answered_by_user"),
+        .select_related(
+            "invitation", "invitation__holder", "holder", "instrument", "answered_by_user"
+        ),
         invitation__public_id=public_id,
     )
+    if not readable(request.user, response):
+        raise Http404
     questions = list(response.instrument.questions.prefetch_related("options").all())
     invitation = response.invitation
     if invitation is None:  # answers a partner collected have no invitation to show

@@ -1,7 +1,7 @@
 """Samples for answering outcome surveys (outcomes/views/answering.py): holder A's own
 survey, which holder A and their representative may answer (everyone else signed in
-gets 404, staff included); holder A's sent answers, readable by the same two; and a
-family carer's survey link, which anyone holding it may use."""
+gets 404, staff included); answers the representative sent for holder A, readable by
+the same two; and a family carer's survey link, which anyone holding it may use."""
 
 from __future__ import annotations
 
@@ -23,10 +23,11 @@ def _open(w: Any) -> dict[str, Any]:
 
 
 def _sent(w: Any) -> dict[str, Any]:
+    """Answers the representative sent for holder A: both may read them."""
     invitation = an_invitation(w.holder_a)
-    response = answering.response_for(invitation=invitation, user=w.holder_a.user)
-    answering.answers_save(response=response, data={"friends": "better"}, by=w.holder_a.user)
-    answering.response_submit(response=response, by=w.holder_a.user)
+    response = answering.response_for(invitation=invitation, user=w.representative)
+    answering.answers_save(response=response, data={"friends": "better"}, by=w.representative)
+    answering.response_submit(response=response, by=w.representative)
     return {"public_id": invitation.public_id}
 
 

@@ -290,9 +290,22 @@ def test_a_holder_reads_their_own_sent_answers(world, client_for):
     assert "Your answers" in html
     assert "Very hard" in html
     assert "Thanks" in html
+    # The holder answered for themself: their representative does not read it.
+    assert client_for(world.representative).get(url).status_code == 404
+
+
+def test_answers_a_representative_sent_are_read_by_them_and_by_the_holder(world, client_for):
+    invitation = an_invitation(world.holder_a)
+    sent(invitation, world.representative)
+    url = reverse("outcomes:response_detail", args=[invitation.public_id])
     representative = client_for(world.representative).get(url)
     assert representative.status_code == 200
     assert "Answers for Alex" in representative.content.decode()
+    holder = client_for(world.holder_a.user).get(url).content.decode()
+    assert "Your answers" in holder
+    assert ", answering for Alex." in holder
+    listed = client_for(world.representative).get(reverse("outcomes:survey_list"))
+    assert url in listed.content.decode()
 
 
 @pytest.mark.parametrize("who", ["holder_b", "staff_x", "commissioner", "platform_admin"])
