@@ -468,3 +468,29 @@ def test_an_issue_is_changed_and_keeps_the_report_it_was_found_in(
     assert issue.title == "Carers lack back-up"
     assert issue.area == "emergency_backup"
     assert issue.report_filters == {"kind": "carer", "organisation": str(world.org_x.pk)}
+
+
+def test_line_breaks_in_an_issue_and_a_session_are_kept_and_escaped(
+    world: World, client_for: Any
+) -> None:
+    issue = improvement.issue_create(
+        organisation=world.org_x,
+        created_by=world.commissioner,
+        title="Waiting",
+        description="First line\nSecond <b>line</b>",
+    )
+    session = improvement.session_record(
+        organisation=world.org_x,
+        recorded_by=world.commissioner,
+        held_on=today(),
+        title="Forum",
+        carers=2,
+        notes="Agreed A\n\nAgreed B",
+    )
+    client = client_for(world.commissioner)
+    page = client.get(reverse("outcomes:issue_detail", args=[issue.pk])).content.decode()
+    assert "<p>First line</p>" in page
+    assert "Second &lt;b&gt;line&lt;/b&gt;</p>" in page
+    page = client.get(reverse("outcomes:session_detail", args=[session.pk])).content.decode()
+    assert "<p>Agreed A</p>" in page
+    assert "Agreed B</p>" in page
