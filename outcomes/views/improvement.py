@@ -48,7 +48,8 @@ def _report_link(filters: dict[str, str]) -> dict[str, str] | None:
     if not filters:
         return None
     try:
-        href = reverse("outcomes:report") + "?" + urlencode(improvement.report_query(filters))
+        query = urlencode(improvement.report_query(filters))
+        href = reverse("outcomes:report") + (f"?{query}" if query else "")
     except NoReverseMatch:
         href = ""
     return {"text": improvement.report_description(filters), "href": href}
