@@ -4,7 +4,9 @@ path, which answers exactly as before. Both paths write the same rows."""
 
 from __future__ import annotations
 
+import copy
 import datetime
+import re
 from typing import Any
 
 import pytest
@@ -214,3 +216,37 @@ def test_a_representative_spends_through_the_full_path_acting_for_the_holder(
     spend = _spend(world, recorded_by=world.representative)
     event = AuditEvent.objects.get(action="spend.recorded", object_id=str(spend.pk))
     assert (event.actor, event.acting_for) == (world.representative, world.holder_a)
+
+
+def test_a_refusal_by_the_database_in_the_one_statement_leaves_the_transaction_usable(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As when a concurrent spend takes the money between the statement's read and its
+    write: the statement's own check of the balance is taken out, so the refusal comes
+    from the ledger's check constraint. Nothing is written, the caller's transaction
+    (a test runs in one) carries on, and the full path says why."""
+    payee_account(name="Hydrotherapy")
+    original = services.SPEND_AT_ONCE
+    stale = copy.copy(original)
+    stale.name = "phb_spend_at_once_stale"
+    stale.prepare_sql = re.sub(
+        r"AND balance_pence \+ overdraft_pence >= \$\d+", "", original.prepare_sql
+    ).replace("PREPARE phb_spend_at_once ", "PREPARE phb_spend_at_once_stale ")
+    stale.execute_sql = original.execute_sql.replace(
+        "EXECUTE phb_spend_at_once ", "EXECUTE phb_spend_at_once_stale "
+    )
+    assert stale.prepare_sql.count("overdraft_pence >=") == 0
+    monkeypatch.setattr(services, "SPEND_AT_ONCE", stale)
+    before = Spend.objects.count(), AuditEvent.objects.count(), LedgerEntry.objects.count()
+    with (
+        CaptureQueriesContext(connection) as queries,
+        pytest.raises(InsufficientFunds, match=r"£380\.00 available"),
+    ):
+        _spend(world, amount_pence=380_01)
+    assert any("phb_spend_at_once_stale" in sql for sql in _statements(queries))
+    assert (Spend.objects.count(), AuditEvent.objects.count(), LedgerEntry.objects.count()) == (
+        before
+    )
+    spend = _spend(world, amount_pence=380_00, idempotency_key="once-2")
+    assert LedgerAccount.objects.get(budget=world.budget_a).balance_pence == 0
+    assert Spend.objects.filter(pk=spend.pk).exists()
