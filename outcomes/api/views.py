@@ -16,7 +16,8 @@ Who sees what:
   organisation serves (as ICB or council); ``Idempotency-Key`` as for spends.
 - One response's answers (FHIR QuestionnaireResponse) are personal. Staff never see
   them one by one (they read aggregates). A holder sees their own holder-survey
-  answers, and a representative those of the person they currently represent. An
+  answers (whoever gave them); a representative those they gave on behalf of a person
+  they currently represent, not the person's own (as the answering pages decide). An
   application with ``responses:read`` sees the holder-survey answers of holders its
   organisation serves, and any response it recorded itself; a carer's or staff
   member's answers collected on the platform are theirs and are not given out. Each
@@ -118,8 +119,11 @@ def responses_for(caller: Caller) -> QuerySet[SurveyResponse]:
     if user is None:
         return SurveyResponse.objects.none()
     represented = Representation.objects.current().filter(representative=user)
-    return SurveyResponse.objects.filter(
-        holder_survey & (Q(holder__user=user) | Q(holder_id__in=represented.values("holder_id")))
+    given_for = Q(holder_id__in=represented.values("holder_id")) & Q(
+        answered_by=SurveyResponse.AnsweredBy.REPRESENTATIVE
+    )
+    return SurveyResponse.objects.submitted().filter(
+        holder_survey & (Q(holder__user=user) | given_for)
     )
 
 

@@ -14,7 +14,11 @@ def _instrument(w: Any) -> dict[str, Any]:
 
 
 def _response(w: Any) -> dict[str, Any]:
-    return {"pk": submitted_response(w.holder_a, {"physical_health": "better"}).pk}
+    # Given by the representative on holder A's behalf: both of them may read it.
+    response = submitted_response(
+        w.holder_a, {"physical_health": "better"}, answered_by="representative"
+    )
+    return {"pk": response.pk}
 
 
 SAMPLES: dict[str, Sample] = {

@@ -189,15 +189,22 @@ def test_an_application_reading_answers_is_audited(world: Any) -> None:
     assert event.changes == {"page": "api:fhir_questionnaire_response"}
 
 
-def test_the_holder_and_their_representative_read_their_own_answers(
+def test_the_holder_reads_their_answers_and_a_representative_those_they_gave(
     world: Any, client_for: Any
 ) -> None:
-    response = submitted_response(world.holder_a, ANSWERS)
-    path = f"/api/v1/fhir/QuestionnaireResponse/{response.pk}"
+    own = submitted_response(world.holder_a, ANSWERS)
+    given = submitted_response(
+        world.holder_a, ANSWERS, answered_by=SurveyResponse.AnsweredBy.REPRESENTATIVE
+    )
+    own_path = f"/api/v1/fhir/QuestionnaireResponse/{own.pk}"
+    given_path = f"/api/v1/fhir/QuestionnaireResponse/{given.pk}"
 
-    for user in (world.holder_a.user, world.representative):
-        QuestionnaireResponse.model_validate(_fhir(client_for(user), path))
-    assert_problem(client_for(world.holder_b.user).get(path), 404)
+    for path in (own_path, given_path):
+        QuestionnaireResponse.model_validate(_fhir(client_for(world.holder_a.user), path))
+        assert_problem(client_for(world.holder_b.user).get(path), 404)
+    QuestionnaireResponse.model_validate(_fhir(client_for(world.representative), given_path))
+    # The holder's own answers are theirs: not their representative's to read.
+    assert_problem(client_for(world.representative).get(own_path), 404)
 
 
 @pytest.mark.parametrize("who", ["staff_x", "commissioner", "finance_officer", "platform_admin"])
