@@ -367,3 +367,20 @@ def test_staff_who_do_not_serve_people_get_no_report(world: Any, client_for: Any
     for user in (world.provider_staff, world.org_admin_x, world.holder_a.user):
         assert client_for(user).get(reverse("outcomes:report")).status_code == 403
     assert client_for(world.staff_x).get(reverse("outcomes:reference_create")).status_code == 403
+
+
+def test_staff_and_carers_answers_have_their_own_reports(world: Any, client_for: Any) -> None:
+    for _ in range(5):
+        submitted_response(world.holder_a, {"physical_health": "better"}, kind="staff")
+        submitted_response(world.holder_a, {"keep_caring": "worse"}, kind="carer")
+    client = client_for(world.commissioner)
+    staff = _csv_rows(client.get(reverse("outcomes:report_csv"), {"kind": "staff"}).content)
+    health = next(r for r in staff if r[3] == "Physical health")
+    assert (health[0], health[4], health[10]) == ("Staff", "5", "5")
+    carers = _csv_rows(client.get(reverse("outcomes:report_csv"), {"kind": "carer"}).content)
+    caring = next(r for r in carers if r[3] == "Being able to keep caring")
+    assert (caring[8], caring[10]) == ("5", "5")
+    page = client.get(reverse("outcomes:report"), {"kind": "carer"}).content.decode()
+    assert "Outcomes report: family carers" in page
+    assert '<strong aria-current="page">Family carers</strong>' in page
+    assert f'href="{reverse("outcomes:report")}?kind=staff"' in page
