@@ -490,11 +490,23 @@ class SurveyResponseQuerySet(models.QuerySet["SurveyResponse"]):
         return self.filter(state=SurveyResponse.State.SUBMITTED)
 
     def for_user(self, user: Any) -> SurveyResponseQuerySet:
-        """Answers a person may read one by one: only their own, and those given on
-        behalf of a holder they currently represent. Staff read aggregates only."""
+        """Answers a person may read one by one: a holder's own (whoever sent them), the
+        answers a current representative sent for the holder, and a family carer's own.
+        Staff answers are never read one by one, and staff read aggregates only."""
         if not getattr(user, "is_authenticated", False):
             return self.none()
-        return self.filter(invitation__in=SurveyInvitation.objects.for_user(user))
+        from users.models import Representation
+
+        represented = Representation.objects.current().filter(representative=user)
+        return self.filter(
+            Q(respondent_kind=RespondentKind.HOLDER, holder__user=user)
+            | Q(
+                respondent_kind=RespondentKind.HOLDER,
+                answered_by=SurveyResponse.AnsweredBy.REPRESENTATIVE,
+                holder_id__in=represented.values("holder_id"),
+            )
+            | Q(respondent_kind=RespondentKind.CARER, invitation__user=user)
+        )
 
 
 class SurveyResponse(models.Model):
