@@ -19,6 +19,7 @@ SPENDS = "/api/v1/budgets/{id}/spends/"
 TRANSACTIONS = "/api/v1/budgets/{id}/transactions/"
 PLAN_SUBMIT = "/api/v1/plans/{id}/submit/"
 PLAN_APPROVE = "/api/v1/plans/{id}/approve/"
+OUTCOME_RESPONSES = "/api/v1/outcomes/responses/"
 PLAN_REQUEST_CHANGES = "/api/v1/plans/{id}/request-changes/"
 FHIR_CAREPLAN = "/api/v1/fhir/CarePlan/{id}"
 
@@ -90,10 +91,20 @@ def test_the_schema_documents_every_api_operation(schema: dict[str, Any]) -> Non
         ("/api/v1/bookings/{id}/", "get"),
         ("/api/v1/pools/", "get"),
         ("/api/v1/pools/{id}/", "get"),
+        ("/api/v1/outcomes/instruments/", "get"),
+        ("/api/v1/outcomes/instruments/{id}/", "get"),
+        ("/api/v1/outcomes/rounds/", "get"),
+        ("/api/v1/outcomes/results/", "get"),
+        ("/api/v1/outcomes/responses/", "post"),
+        ("/api/v1/fhir/Questionnaire/{id}", "get"),
+        ("/api/v1/fhir/QuestionnaireResponse/{id}", "get"),
     }
 
 
-@pytest.mark.parametrize("path", [MEMBERS, SPENDS, PLAN_SUBMIT, PLAN_APPROVE, PLAN_REQUEST_CHANGES])
+@pytest.mark.parametrize(
+    "path",
+    [MEMBERS, SPENDS, PLAN_SUBMIT, PLAN_APPROVE, PLAN_REQUEST_CHANGES, OUTCOME_RESPONSES],
+)
 def test_each_money_or_member_write_requires_an_idempotency_key_header(
     schema: dict[str, Any], path: str
 ) -> None:
@@ -224,6 +235,9 @@ def test_the_oauth2_scheme_is_client_credentials_at_the_token_endpoint(
         "plans:write",
         "marketplace:read",
         "listings:write",
+        "outcomes:read",
+        "outcomes:write",
+        "responses:read",
     }
 
 
