@@ -19,13 +19,13 @@ from django.utils import timezone
 
 from budgets.models import BudgetHolder, EligibilityRoute
 from budgets.models.holders import normalise_nhs_number
+from outcomes import improvement
 from outcomes.dimensions import response_dimensions
 from outcomes.instruments import seed_instruments
 from outcomes.models import (
     Answer,
     BudgetBand,
     Change,
-    EngagementSession,
     ImprovementAction,
     ImprovementIssue,
     Instrument,
@@ -247,9 +247,10 @@ def _waiting_surveys(icb: Any) -> None:
 
 
 def _improvement(icb: Any, commissioner: Any) -> None:
+    """Recorded through the services, so the demo has its audit trail and dated notes."""
     if ImprovementIssue.objects.filter(organisation=icb).exists():
         return
-    issue = ImprovementIssue.objects.create(
+    issue = improvement.issue_create(
         organisation=icb,
         title="Changing a plan is hard for one person in five",
         description=(
@@ -257,10 +258,11 @@ def _improvement(icb: Any, commissioner: Any) -> None:
             "less often. Most said they waited for a review to ask."
         ),
         respondent_kind=RespondentKind.HOLDER,
+        area="",
         report_filters={"kind": "holder"},
         created_by=commissioner,
     )
-    action = ImprovementAction.objects.create(
+    action = improvement.action_create(
         issue=issue,
         description=(
             "Let care coordinators agree small plan changes (under £500 a year) "
@@ -268,10 +270,15 @@ def _improvement(icb: Any, commissioner: Any) -> None:
         ),
         owner="Personalised care team lead",
         due_on=timezone.localdate() + datetime.timedelta(days=45),
-        status=ImprovementAction.Status.IN_PROGRESS,
         created_by=commissioner,
     )
-    session = EngagementSession.objects.create(
+    improvement.action_update(
+        action=action,
+        status=ImprovementAction.Status.IN_PROGRESS,
+        note="Draft guidance shared with the coordinators' team meeting.",
+        updated_by=commissioner,
+    )
+    improvement.session_record(
         organisation=icb,
         held_on=timezone.localdate() - datetime.timedelta(days=10),
         title="Survey results workshop with the PHB peer network",
@@ -279,10 +286,10 @@ def _improvement(icb: Any, commissioner: Any) -> None:
         carers=5,
         staff=6,
         notes="Agreed the plan-change action; asked for the results in easy read.",
-        created_by=commissioner,
+        issues=[issue],
+        actions=[action],
+        recorded_by=commissioner,
     )
-    session.issues.add(issue)
-    session.actions.add(action)
 
 
 def load_outcomes_demo(*, icb: Any, commissioner: Any) -> None:

@@ -17,12 +17,13 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.utils import timezone
 
 from core.exports import Cell, csv_download, download_filename, xlsx_download
 from outcomes.charts import chart_description, outcome_chart
 from outcomes.forms_reports import ReferenceFigureForm, ReportFilterForm
+from outcomes.improvement import commissioner_organisations
 from outcomes.models import ReferenceFigure, RespondentKind
 from outcomes.reports import (
     AreaFigures,
@@ -65,13 +66,11 @@ def _form(request: HttpRequest) -> ReportFilterForm:
     return form
 
 
-def _issue_link(form: ReportFilterForm) -> str | None:
-    # The improvement pages are built alongside these; until their URL exists there is
-    # no link to show.
-    try:
-        base = reverse("outcomes:issue_create")
-    except NoReverseMatch:
+def _issue_link(request: HttpRequest, form: ReportFilterForm) -> str | None:
+    """Where a commissioner records an issue found in this report (others cannot)."""
+    if not commissioner_organisations(request.user).exists():
         return None
+    base = reverse("outcomes:issue_create")
     if not form.is_valid():
         return base
     # The keys the improvement pages keep with an issue (outcomes/improvement.py).
@@ -101,7 +100,7 @@ def _reference_better(kind: str) -> tuple[dict[str, Decimal], dict[str, list[Ref
 
 def report(request: HttpRequest) -> HttpResponse:
     form = _form(request)
-    context: dict[str, Any] = {"form": form, "issue_link": _issue_link(form)}
+    context: dict[str, Any] = {"form": form, "issue_link": _issue_link(request, form)}
     if form.is_valid():
         filters = form.report_filter()
         summary = outcome_summary(filters, breakdown=form.chosen_breakdown)

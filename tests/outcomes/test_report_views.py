@@ -384,3 +384,14 @@ def test_staff_and_carers_answers_have_their_own_reports(world: Any, client_for:
     assert "Outcomes report: family carers" in page
     assert '<strong aria-current="page">Family carers</strong>' in page
     assert f'href="{reverse("outcomes:report")}?kind=staff"' in page
+
+
+def test_only_commissioners_are_offered_to_record_an_issue_from_the_report(
+    world: Any, client_for: Any
+) -> None:
+    url = reverse("outcomes:report")
+    page = client_for(world.commissioner).get(url).content.decode()
+    assert "Record an issue from this report" in page
+    for user in (world.staff_x, world.finance_officer):
+        page = client_for(user).get(url).content.decode()
+        assert "Record an issue from this report" not in page
