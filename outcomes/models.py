@@ -675,12 +675,16 @@ class ReferenceFigure(models.Model):
 
 class ImprovementIssueQuerySet(models.QuerySet["ImprovementIssue"]):
     def for_user(self, user: Any) -> ImprovementIssueQuerySet:
+        """Issues of the organisations where the user is a commissioner (the improvement
+        loop is theirs; outcomes/improvement.py checks the same for every change)."""
         if not getattr(user, "is_authenticated", False):
             return self.none()
-        from users.models import Membership
+        from users.models import Membership, Role
 
         return self.filter(
-            organisation_id__in=Membership.objects.filter(user=user).values("organisation_id")
+            organisation_id__in=Membership.objects.filter(user=user, role=Role.COMMISSIONER).values(
+                "organisation_id"
+            )
         )
 
 
