@@ -305,3 +305,15 @@ def load_outcomes_demo(*, icb: Any, commissioner: Any) -> None:
             _responses(RespondentKind.STAFF, holders, 30, seed=13)
         _waiting_surveys(icb)
         _improvement(icb, commissioner)
+
+
+def demo_carer_survey_link() -> str | None:
+    """The signed link the demo carer (Sam Morgan) would get by email, while it works."""
+    from outcomes.links import invitation_url
+
+    invitation = (
+        SurveyInvitation.objects.answerable()
+        .filter(respondent_key="carer:sam.morgan@example.org", expires_at__gt=timezone.now())
+        .first()
+    )
+    return invitation_url(invitation) if invitation else None

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from core.demo import DEMO_API_CLIENT_ID, DemoLogin, load_demo_data
+from outcomes.demo import demo_carer_survey_link
 
 
 def format_logins(logins: list[DemoLogin]) -> str:
@@ -15,6 +16,9 @@ def format_logins(logins: list[DemoLogin]) -> str:
     lines.append(
         f"  {'API client credentials':<{width}}  {DEMO_API_CLIENT_ID} / {settings.DEMO_PASSWORD}"
     )
+    link = demo_carer_survey_link()
+    if link:
+        lines.append(f"  {'Family carer survey (no login)':<{width}}  {link}")
     return "\n".join(lines)
 
 
