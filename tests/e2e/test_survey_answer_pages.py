@@ -24,7 +24,7 @@ from tests.e2e.steps import (
     when_i_follow_the_link,
     when_i_press,
 )
-from tests.outcomes.test_answering import an_invitation
+from tests.outcomes.factories import an_invitation
 
 pytestmark = pytest.mark.e2e
 

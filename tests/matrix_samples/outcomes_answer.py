@@ -11,7 +11,7 @@ from outcomes import answering
 from outcomes.links import invitation_token
 from outcomes.models import RespondentKind
 from tests.matrix_samples import Sample
-from tests.outcomes.test_answering import an_invitation
+from tests.outcomes.factories import an_invitation
 
 
 def _holder_a_side(w: Any) -> set[str]:

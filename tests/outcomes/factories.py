@@ -4,6 +4,7 @@ answers, sent straight into the tables so report tests control every figure."""
 from __future__ import annotations
 
 import datetime
+import itertools
 from typing import Any
 
 from django.utils import timezone
@@ -13,7 +14,10 @@ from outcomes.models import (
     Answer,
     BudgetBand,
     Instrument,
+    RespondentKind,
+    SurveyInvitation,
     SurveyResponse,
+    SurveyRound,
 )
 
 
@@ -67,3 +71,61 @@ def submitted_response(
             rows.append(Answer(response=response, question=question, choice=value))
     Answer.objects.bulk_create(rows)
     return response
+
+
+_sequence = itertools.count(1)
+
+
+def a_round(organisation: Any, kind: str = RespondentKind.HOLDER) -> SurveyRound:
+    today = timezone.localdate()
+    found, _ = SurveyRound.objects.get_or_create(
+        organisation=organisation,
+        respondent_kind=kind,
+        period_start=today.replace(day=1),
+        defaults={
+            "instrument": instrument(kind),
+            "closes_on": today + datetime.timedelta(days=60),
+        },
+    )
+    return found
+
+
+def an_invitation(
+    holder: Any,
+    kind: str = RespondentKind.HOLDER,
+    *,
+    user: Any = None,
+    email: str = "",
+    name: str = "",
+    expires_in: datetime.timedelta = datetime.timedelta(days=30),
+    state: str = SurveyInvitation.State.SENT,
+) -> SurveyInvitation:
+    """An invitation about ``holder``: the holder's own (answered by their account),
+    a carer's (by ``email``) or a member of staff's (``user``)."""
+    if kind == RespondentKind.HOLDER:
+        key, user = "holder", user or holder.user
+    elif kind == RespondentKind.CARER:
+        key = f"carer:{email}"
+    else:
+        key = f"staff:{user.pk}"
+    return SurveyInvitation.objects.create(
+        round=a_round(holder.organisation, kind),
+        respondent_kind=kind,
+        holder=holder,
+        respondent_key=key,
+        sequence=next(_sequence),
+        due_on=timezone.localdate(),
+        user=user,
+        name=name,
+        email=email,
+        state=state,
+        sent_at=timezone.now(),
+        expires_at=timezone.now() + expires_in,
+    )
+
+
+def answers_of(response: SurveyResponse) -> dict[str, Any]:
+    return {
+        a.question.code: a.choice or a.choices or a.text
+        for a in Answer.objects.filter(response=response).select_related("question")
+    }

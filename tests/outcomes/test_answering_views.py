@@ -21,7 +21,7 @@ from outcomes.models import (
     SurveyOptOut,
     SurveyResponse,
 )
-from tests.outcomes.test_answering import an_invitation, answers_of
+from tests.outcomes.factories import an_invitation, answers_of
 
 
 def answer_url(invitation: SurveyInvitation, section: str = "") -> str:
