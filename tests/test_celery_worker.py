@@ -32,8 +32,18 @@ def _database_url() -> str:
     return f"postgres://{db['USER']}{password}@{db['HOST']}:{port}/{db['NAME']}"
 
 
+def _purge_queue() -> None:
+    """Drop tasks that earlier tests in this process left in its queue (on_commit
+    notifications for rows since flushed), so the worker starts on this test's tasks."""
+    from config.celery_app import app
+
+    with app.connection_for_write() as connection:
+        connection.default_channel.queue_purge(settings.CELERY_TASK_DEFAULT_QUEUE)
+
+
 @pytest.fixture
 def worker(transactional_db: Any):  # type: ignore[no-untyped-def]
+    _purge_queue()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
