@@ -272,7 +272,7 @@ def test_the_page_shows_the_chart_table_and_downloads_with_the_same_filters(
     world: Any, client_for: Any
 ) -> None:
     make_answers(world)
-    response = client_for(world.staff_x).get(
+    response = client_for(world.commissioner).get(
         reverse("outcomes:report"), {"route": "chc", "breakdown": "budget_band"}
     )
     html = response.content.decode()
