@@ -14,11 +14,11 @@ import datetime
 import random
 from typing import Any
 
+import nhs_number
 from django.db import transaction
 from django.utils import timezone
 
 from budgets.models import BudgetHolder, EligibilityRoute
-from budgets.models.holders import normalise_nhs_number
 from outcomes import improvement
 from outcomes.dimensions import response_dimensions
 from outcomes.instruments import seed_instruments
@@ -111,14 +111,9 @@ def _nhs_number(serial: int) -> str:
     """A valid NHS number in the 999 range that is never issued to a real person."""
     for tail in range(serial, serial + 20):
         stem = f"999{tail:06d}"
-        total = sum(
-            int(digit) * weight for digit, weight in zip(stem, range(10, 1, -1), strict=True)
-        )
-        check = 11 - total % 11
-        if check == 11:
-            check = 0
-        if check != 10:
-            return normalise_nhs_number(stem + str(check))
+        check = nhs_number.calculate_checksum(stem)
+        if check != 10:  # no valid number has this stem
+            return f"{stem}{check}"
     raise ValueError("no valid number")  # pragma: no cover
 
 

@@ -127,6 +127,26 @@ class ReportFilterForm(forms.Form):
         return described
 
 
+def _percent_field(label: str, example: str, *, help_text: str = "") -> forms.DecimalField:
+    """An optional percentage from 0 to 100 with one decimal place, as a source gives it."""
+    return forms.DecimalField(
+        label=label,
+        required=False,
+        min_value=Decimal(0),
+        max_value=Decimal(100),
+        decimal_places=1,
+        max_digits=4,
+        help_text=help_text,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "class": "nhsuk-input--width-4"}),
+        error_messages={
+            "invalid": f"Enter a percentage, like {example} or {example}.5",
+            "min_value": "Enter a percentage from 0 to 100",
+            "max_value": "Enter a percentage from 0 to 100",
+            "max_decimal_places": "Enter the percentage with at most one decimal place",
+        },
+    )
+
+
 class ReferenceFigureForm(forms.Form):
     respondent_kind = forms.ChoiceField(
         label="Whose answers",
@@ -139,52 +159,13 @@ class ReferenceFigureForm(forms.Form):
         choices=[("", "Choose an area"), *OutcomeArea.choices],
         error_messages={"required": "Choose the outcome area"},
     )
-    better_percent = forms.DecimalField(
-        label="Per cent saying better",
-        required=False,
-        min_value=Decimal(0),
-        max_value=Decimal(100),
-        decimal_places=1,
-        max_digits=4,
+    better_percent = _percent_field(
+        "Per cent saying better",
+        "86",
         help_text="As the source states it. Leave empty if it does not say.",
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "class": "nhsuk-input--width-4"}),
-        error_messages={
-            "invalid": "Enter a percentage, like 86 or 86.5",
-            "min_value": "Enter a percentage from 0 to 100",
-            "max_value": "Enter a percentage from 0 to 100",
-            "max_decimal_places": "Enter the percentage with at most one decimal place",
-        },
     )
-    same_percent = forms.DecimalField(
-        label="Per cent saying about the same",
-        required=False,
-        min_value=Decimal(0),
-        max_value=Decimal(100),
-        decimal_places=1,
-        max_digits=4,
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "class": "nhsuk-input--width-4"}),
-        error_messages={
-            "invalid": "Enter a percentage, like 10 or 10.5",
-            "min_value": "Enter a percentage from 0 to 100",
-            "max_value": "Enter a percentage from 0 to 100",
-            "max_decimal_places": "Enter the percentage with at most one decimal place",
-        },
-    )
-    worse_percent = forms.DecimalField(
-        label="Per cent saying worse",
-        required=False,
-        min_value=Decimal(0),
-        max_value=Decimal(100),
-        decimal_places=1,
-        max_digits=4,
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "class": "nhsuk-input--width-4"}),
-        error_messages={
-            "invalid": "Enter a percentage, like 4 or 4.5",
-            "min_value": "Enter a percentage from 0 to 100",
-            "max_value": "Enter a percentage from 0 to 100",
-            "max_decimal_places": "Enter the percentage with at most one decimal place",
-        },
-    )
+    same_percent = _percent_field("Per cent saying about the same", "10")
+    worse_percent = _percent_field("Per cent saying worse", "4")
     respondents = forms.IntegerField(
         label="How many answered",
         required=False,
