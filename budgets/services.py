@@ -333,7 +333,14 @@ def budget_transition(
         raise ValidationError({"reason": "Give the reason for this change."})
     old = budget.state
     budget.state = to_state
-    budget.save(update_fields=["state", "updated_at"])
+    fields = ["state", "updated_at"]
+    if to_state == Budget.State.ACTIVE and budget.active_from is None:
+        budget.active_from = timezone.localdate()
+        fields.append("active_from")
+    if to_state == Budget.State.CLOSED:
+        budget.ended_on = timezone.localdate()
+        fields.append("ended_on")
+    budget.save(update_fields=fields)
     if to_state == Budget.State.ACTIVE:
         BudgetHolder.objects.filter(pk=budget.holder_id).update(status=BudgetHolder.Status.ACTIVE)
     audit_record(

@@ -153,3 +153,18 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at {self.last_seen:%Y-%m-%d %H:%M:%S}"
+
+
+# The reporting tables live in their own module; importing them here registers them
+# with the core app.
+from core.reporting.models import (  # noqa: E402, F401
+    FigureSnapshot,
+    MoneySnapshot,
+    PeopleSnapshot,
+    QuarterlyReturn,
+    QuarterlyReturnDownload,
+    ReportJob,
+    SnapshotRun,
+    SpendSnapshot,
+    SpendTarget,
+)

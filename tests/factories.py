@@ -127,6 +127,8 @@ def make_budget(
         period_start=start,
         period_end=start.replace(year=start.year + 1) - datetime.timedelta(days=1),
         state=state,
+        # As budget_transition would have recorded it, for a budget made already active.
+        active_from=start if state in (Budget.State.ACTIVE, Budget.State.SUSPENDED) else None,
         created_by=created_by or UserFactory(),
     )
     add_contribution(

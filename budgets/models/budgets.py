@@ -131,6 +131,15 @@ class Budget(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    # Kept by ``budget_transition``: when the budget first became active and when it
+    # was closed. Reports count a budget as in place from the later of ``period_start``
+    # and ``active_from`` to the earliest of ``period_end`` and ``ended_on``.
+    active_from = models.DateField(
+        null=True, blank=True, editable=False, help_text="The day it first became active."
+    )
+    ended_on = models.DateField(
+        null=True, blank=True, editable=False, help_text="The day it was closed."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
