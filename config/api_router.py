@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from budgets.api import views as budgets_api
 from core.api.docs import api_docs
+from core.reporting.api.urls import urlpatterns as reporting_api
 from marketplace.api import views as marketplace_api
 from outcomes.api.urls import urlpatterns as outcomes_api
 from plans.api import fhir_views
@@ -64,6 +65,7 @@ urlpatterns = [
     path("pools/", marketplace_api.PoolList.as_view(), name="pool_list"),
     path("pools/<int:pk>/", marketplace_api.PoolDetail.as_view(), name="pool_detail"),
     *outcomes_api,
+    *reporting_api,
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", api_docs, name="docs"),
 ]

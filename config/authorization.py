@@ -265,6 +265,12 @@ MATRIX: dict[str, frozenset[A]] = {
     "outcomes:session_create": COMMISSIONERS,
     "outcomes:session_detail": COMMISSIONERS,
     # OUTCOMES-IMPROVEMENT-END
+    # REPORTING-DASHBOARD-BEGIN
+    # REPORTING-DASHBOARD-END
+    # REPORTING-RETURNS-BEGIN
+    # REPORTING-RETURNS-END
+    # REPORTING-REPORTS-BEGIN
+    # REPORTING-REPORTS-END
     # REST API
     "api:me": frozenset({A.SIGNED_IN, A.APPLICATION}),
     "api:organisation_list": frozenset({A.STAFF, A.APPLICATION}),
@@ -319,6 +325,12 @@ MATRIX: dict[str, frozenset[A]] = {
     "api:fhir_questionnaire": PARTNERS,
     "api:fhir_questionnaire_response": HOLDER_SIDE | {A.APPLICATION},
     # OUTCOMES-API-END
+    # REPORTING-API-DASHBOARD-BEGIN
+    # REPORTING-API-DASHBOARD-END
+    # REPORTING-API-RETURNS-BEGIN
+    # REPORTING-API-RETURNS-END
+    # REPORTING-API-REPORTS-BEGIN
+    # REPORTING-API-REPORTS-END
     "api:schema": PUBLIC,
     "api:docs": PUBLIC,
     "oauth2_provider:token": PUBLIC,

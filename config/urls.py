@@ -37,6 +37,7 @@ urlpatterns = [
     path("", include("plans.urls")),
     path("", include("marketplace.urls")),
     path("", include("outcomes.urls")),
+    path("", include("core.reporting.urls")),
     path("oruk/", include("marketplace.oruk.urls")),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("config.api_router")),

@@ -397,6 +397,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "outcomes.tasks.survey_sweep_task",
         "schedule": crontab(hour=6, minute=0),
     },
+    # REPORTING-BEAT-BEGIN
+    # REPORTING-BEAT-END
 }
 
 # Platform -----------------------------------------------------------------------------

@@ -1,0 +1,5 @@
+"""API endpoints of the reporting area: reports (see core/reporting/api/urls.py)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
