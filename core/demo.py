@@ -184,7 +184,7 @@ def load_demo_data() -> list[DemoLogin]:
     scopes = (
         "organisation:read members:read members:write "
         "holders:read budgets:read spending:write allocation:read plans:read plans:write "
-        "marketplace:read outcomes:read outcomes:write responses:read"
+        "marketplace:read outcomes:read outcomes:write responses:read reports:read"
     )
     # An application made by an earlier version of the demo gains the newer scopes.
     PartnerApplication.objects.filter(client_id=DEMO_API_CLIENT_ID).update(scopes=scopes)

@@ -315,6 +315,7 @@ OAUTH2_PROVIDER = {
         "outcomes:read": "Read survey instruments, the organisation's rounds and outcome results",
         "outcomes:write": "Submit survey answers collected elsewhere about the holders served",
         "responses:read": "Read one holder's own survey answers (FHIR QuestionnaireResponse)",
+        "reports:read": "Read the organisation's dashboard figures and its quarterly PHB returns",
     },
     "DEFAULT_SCOPES": ["organisation:read"],
     "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,

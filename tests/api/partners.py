@@ -13,7 +13,7 @@ PARTNER_SECRET = "partner-secret"
 ALL_SCOPES = (
     "organisation:read members:read members:write "
     "holders:read budgets:read spending:write allocation:read plans:read plans:write "
-    "marketplace:read listings:write outcomes:read outcomes:write responses:read"
+    "marketplace:read listings:write outcomes:read outcomes:write responses:read reports:read"
 )
 PROBLEM_JSON = "application/problem+json"
 
