@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -129,6 +130,42 @@ def test_a_budget_moves_through_its_states_with_each_move_audited(world: World) 
         AuditEvent.objects.filter(action="budget.state_changed", object_id=str(budget.pk)).count()
         == 4
     )
+
+
+def test_a_budget_records_the_day_it_first_became_active_and_the_day_it_closed(
+    world: World,
+) -> None:
+    budget = _indicative(world)
+    services.contribution_add(
+        budget=budget,
+        funder=world.org_x,
+        stream=FundingStream.NHS_CHC,
+        yearly_pence=10_400_00,
+        added_by=world.finance_officer,
+    )
+    today = timezone.localdate()
+    budget = services.budget_transition(
+        budget=budget, to_state="agreed", changed_by=world.commissioner
+    )
+    assert (budget.active_from, budget.ended_on) == (None, None)
+    with patch("django.utils.timezone.localdate", return_value=today + datetime.timedelta(days=3)):
+        budget = services.budget_transition(
+            budget=budget, to_state="active", changed_by=world.commissioner
+        )
+    assert budget.active_from == today + datetime.timedelta(days=3)
+    # Suspending and resuming keeps the first day; closing records the day.
+    with patch("django.utils.timezone.localdate", return_value=today + datetime.timedelta(days=10)):
+        for state in ("suspended", "active"):
+            services.budget_transition(
+                budget=budget, to_state=state, changed_by=world.commissioner, reason="Review"
+            )
+    with patch("django.utils.timezone.localdate", return_value=today + datetime.timedelta(days=20)):
+        services.budget_transition(
+            budget=budget, to_state="closed", changed_by=world.commissioner, reason="Moved away"
+        )
+    budget.refresh_from_db()
+    assert budget.active_from == today + datetime.timedelta(days=3)
+    assert budget.ended_on == today + datetime.timedelta(days=20)
 
 
 DISALLOWED = [
