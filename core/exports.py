@@ -16,6 +16,7 @@ import io
 import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from typing import Any
 
 from django.http import HttpResponse
 from openpyxl import Workbook
@@ -56,14 +57,7 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
-def xlsx_bytes(
-    header: Sequence[str], rows: Iterable[Sequence[Cell]], *, sheet_title: str = "Report"
-) -> bytes:
-    workbook = Workbook(write_only=False)
-    sheet = workbook.create_sheet(index=0)
-    for extra in workbook.worksheets[1:]:
-        workbook.remove(extra)
-    sheet.title = re.sub(r"[\[\]:*?/\\]", " ", sheet_title)[:31] or "Report"
+def _fill_sheet(sheet: Any, header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> None:
     widths: list[int] = []
     for row_index, row in enumerate([list(header), *rows], start=1):
         for column, value in enumerate(row, start=1):
@@ -78,6 +72,9 @@ def xlsx_bytes(
                 cell.value = plain
                 if isinstance(plain, datetime.date):
                     cell.number_format = "yyyy-mm-dd"
+                elif isinstance(plain, Decimal) and plain.as_tuple().exponent == -2:
+                    # Pounds and pence: show both decimals (12.50, not 12.5).
+                    cell.number_format = "#,##0.00"
             if row_index == 1:
                 cell.font = BOLD
             length = len(str(plain))
@@ -88,6 +85,28 @@ def xlsx_bytes(
     for column, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = min(max(width + 2, 8), 60)
     sheet.freeze_panes = "A2"
+
+
+def _sheet_title(title: str) -> str:
+    return re.sub(r"[\[\]:*?/\\]", " ", title)[:31] or "Report"
+
+
+def xlsx_bytes(
+    header: Sequence[str], rows: Iterable[Sequence[Cell]], *, sheet_title: str = "Report"
+) -> bytes:
+    return xlsx_sheets_bytes([(sheet_title, header, rows)])
+
+
+def xlsx_sheets_bytes(
+    sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Cell]]]],
+) -> bytes:
+    """A workbook with one sheet per (title, header, rows), in order."""
+    workbook = Workbook(write_only=False)
+    for extra in workbook.worksheets:
+        workbook.remove(extra)
+    for title, header, rows in sheets:
+        sheet = workbook.create_sheet(title=_sheet_title(title))
+        _fill_sheet(sheet, header, rows)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
