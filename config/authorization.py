@@ -270,6 +270,14 @@ MATRIX: dict[str, frozenset[A]] = {
     # REPORTING-RETURNS-BEGIN
     # REPORTING-RETURNS-END
     # REPORTING-REPORTS-BEGIN
+    # Report jobs and the printable page (core/reporting/views_reports.py): commissioners
+    # and finance officers, each for their own organisations; a job is its requester's
+    # own (jobs_for), so anyone else's is a 404.
+    "reporting:report_list": BUDGET_MANAGERS,
+    "reporting:report_print": BUDGET_MANAGERS,
+    "reporting:report_job": BUDGET_MANAGERS,
+    "reporting:report_job_status": BUDGET_MANAGERS,
+    "reporting:report_download": BUDGET_MANAGERS,
     # REPORTING-REPORTS-END
     # REST API
     "api:me": frozenset({A.SIGNED_IN, A.APPLICATION}),

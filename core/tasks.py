@@ -53,10 +53,12 @@ def beat_heartbeat() -> None:
 
 @shared_task
 def expired_records_clear() -> None:
-    """Hourly: drop expired OAuth2 tokens and idempotency records past their keep time."""
+    """Hourly: drop expired OAuth2 tokens and idempotency records past their keep time,
+    and empty report jobs' files kept longer than a week."""
     from oauth2_provider.models import clear_expired
 
     from core.models import IdempotencyRecord
+    from core.reporting.jobs import report_files_expire
 
     with sweep_lock("expired_records_clear") as acquired:
         if not acquired:
@@ -65,3 +67,9 @@ def expired_records_clear() -> None:
         clear_expired()
         cutoff = timezone.now() - settings.IDEMPOTENCY_KEYS_KEPT_FOR
         IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+        report_files_expire()
+
+
+# The reporting area keeps its tasks beside its code (core/reporting/tasks_*.py); Celery
+# discovers only each app's tasks module, so importing them here registers them.
+from core.reporting import tasks_reports  # noqa: E402, F401
