@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.db.models import OuterRef, QuerySet, Subquery, Sum
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from budgets.models import (
@@ -41,10 +41,17 @@ def holder_search(
     nhs_number: str = "",
     name: str = "",
     date_of_birth: datetime.date | None = None,
+    eligibility_route: str = "",
+    organisation_id: int | None = None,
 ) -> QuerySet[BudgetHolder]:
     """Holders of the user's own organisations matching every filter given. Someone
-    in another ICB is never found, not even by their exact NHS number."""
+    in another ICB is never found, not even by their exact NHS number. ``organisation_id``
+    narrows to one of them (as ICB or council); any other organisation finds no one."""
     holders = BudgetHolder.objects.for_staff(user)
+    if eligibility_route:
+        holders = holders.filter(eligibility_route=eligibility_route)
+    if organisation_id is not None:
+        holders = holders.filter(Q(organisation_id=organisation_id) | Q(council_id=organisation_id))
     if nhs_number:
         holders = holders.filter(nhs_number=nhs_number)
     if name:

@@ -266,6 +266,12 @@ MATRIX: dict[str, frozenset[A]] = {
     "outcomes:session_detail": COMMISSIONERS,
     # OUTCOMES-IMPROVEMENT-END
     # REPORTING-DASHBOARD-BEGIN
+    # The dashboard (core/reporting/views_dashboard.py): commissioners and finance
+    # officers, for their own organisations (another organisation is 404). The spend
+    # target is a commissioner's to set.
+    "reporting:dashboard": BUDGET_MANAGERS,
+    "reporting:dashboard_refresh": BUDGET_MANAGERS,
+    "reporting:target_edit": COMMISSIONERS,
     # REPORTING-DASHBOARD-END
     # REPORTING-RETURNS-BEGIN
     # REPORTING-RETURNS-END
@@ -334,6 +340,10 @@ MATRIX: dict[str, frozenset[A]] = {
     "api:fhir_questionnaire_response": HOLDER_SIDE | {A.APPLICATION},
     # OUTCOMES-API-END
     # REPORTING-API-DASHBOARD-BEGIN
+    # The dashboard's figures (core/reporting/api/dashboard.py): commissioners and
+    # finance officers signed in, and applications with reports:read, for their own
+    # organisations.
+    "api:dashboard": BUDGET_MANAGERS | {A.APPLICATION},
     # REPORTING-API-DASHBOARD-END
     # REPORTING-API-RETURNS-BEGIN
     # REPORTING-API-RETURNS-END

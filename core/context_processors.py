@@ -17,6 +17,8 @@ def _navigation(
 ) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = [{"text": "Home", "href": reverse("home")}]
     user = request.user
+    if principals & {Access.COMMISSIONER, Access.FINANCE_OFFICER}:
+        items.append({"text": "Dashboard", "href": reverse("reporting:dashboard")})
     if Access.HOLDER in principals:
         holder = user.budget_holder
         budget_id = (

@@ -17,7 +17,7 @@ from budgets import selectors_staff as selectors
 from budgets import services
 from budgets.forms.holders import HolderCreateForm, HolderSearchForm
 from budgets.ledger import format_pence
-from budgets.models import BudgetHolder
+from budgets.models import BudgetHolder, EligibilityRoute
 from core.services import personal_record_viewed
 from plans import selectors as plan_selectors
 
@@ -49,7 +49,15 @@ def holder_list(request: HttpRequest) -> HttpResponse:
         holders = BudgetHolder.objects.none()
     else:
         filters = form.filters() if searched else {}
-        holders = selectors.holder_search(user=request.user, **filters)
+        # The dashboard's figures link here for one organisation's people on one route.
+        route = request.GET.get("route", "")
+        organisation = request.GET.get("organisation", "")
+        holders = selectors.holder_search(
+            user=request.user,
+            eligibility_route=route if route in EligibilityRoute.values else "",
+            organisation_id=int(organisation) if organisation.isdigit() else None,
+            **filters,
+        )
     page = Paginator(holders, 50).get_page(request.GET.get("page"))
     return render(
         request,

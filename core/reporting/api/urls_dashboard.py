@@ -1,5 +1,9 @@
 """API endpoints of the reporting area: dashboard (see core/reporting/api/urls.py)."""
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from core.reporting.api.dashboard import DashboardFigures
+
+urlpatterns: list[URLPattern] = [
+    path("dashboard/", DashboardFigures.as_view(), name="dashboard"),
+]
