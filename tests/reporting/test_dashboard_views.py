@@ -68,3 +68,11 @@ def test_another_organisation_is_not_found(world, client_for) -> None:
 def test_care_coordinators_and_holders_are_refused(world, client_for, who) -> None:
     user = world.users()[who]
     assert client_for(user).get("/dashboard/").status_code == 403
+
+
+def test_the_target_form_page_opens_for_a_commissioner(world, client_for) -> None:
+    response = client_for(world.commissioner).get(
+        f"/dashboard/target/?organisation={world.org_x.pk}"
+    )
+    assert response.status_code == 200
+    assert "Target for personal budgets" in response.content.decode()
