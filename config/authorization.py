@@ -274,6 +274,12 @@ MATRIX: dict[str, frozenset[A]] = {
     "reporting:target_edit": COMMISSIONERS,
     # REPORTING-DASHBOARD-END
     # REPORTING-RETURNS-BEGIN
+    # The quarterly PHB return (core/reporting/views_returns.py): commissioners and
+    # finance officers of the ICB; the views reach only their own ICBs' returns (404).
+    "reporting:return_list": BUDGET_MANAGERS,
+    "reporting:return_detail": BUDGET_MANAGERS,
+    "reporting:return_download": BUDGET_MANAGERS,
+    "reporting:return_rebuild": BUDGET_MANAGERS,
     # REPORTING-RETURNS-END
     # REPORTING-REPORTS-BEGIN
     # Report jobs and the printable page (core/reporting/views_reports.py): commissioners
@@ -346,6 +352,11 @@ MATRIX: dict[str, frozenset[A]] = {
     "api:dashboard": BUDGET_MANAGERS | {A.APPLICATION},
     # REPORTING-API-DASHBOARD-END
     # REPORTING-API-RETURNS-BEGIN
+    # The same returns for partner systems (scope reports:read, their own ICB's) and
+    # for the ICB's commissioners and finance officers signed in.
+    "api:quarterly_return_list": BUDGET_MANAGERS | {A.APPLICATION},
+    "api:quarterly_return_detail": BUDGET_MANAGERS | {A.APPLICATION},
+    "api:quarterly_return_csv": BUDGET_MANAGERS | {A.APPLICATION},
     # REPORTING-API-RETURNS-END
     # REPORTING-API-REPORTS-BEGIN
     # REPORTING-API-REPORTS-END

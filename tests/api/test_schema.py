@@ -98,6 +98,9 @@ def test_the_schema_documents_every_api_operation(schema: dict[str, Any]) -> Non
         ("/api/v1/outcomes/responses/", "post"),
         ("/api/v1/fhir/Questionnaire/{id}", "get"),
         ("/api/v1/fhir/QuestionnaireResponse/{id}", "get"),
+        ("/api/v1/quarterly-returns/", "get"),
+        ("/api/v1/quarterly-returns/{id}/", "get"),
+        ("/api/v1/quarterly-returns/{id}/csv", "get"),
     }
 
 
@@ -214,6 +217,7 @@ def test_each_operation_names_the_oauth2_scopes_it_needs(schema: dict[str, Any])
     assert oauth2_scopes("/api/v1/fhir/Patient/{id}", "get") == [["holders:read"]]
     assert oauth2_scopes(FHIR_CAREPLAN, "get") == [["plans:read"]]
     assert oauth2_scopes("/api/v1/fhir/Goal/{id}", "get") == [["plans:read"]]
+    assert oauth2_scopes("/api/v1/quarterly-returns/{id}/csv", "get") == [["reports:read"]]
 
 
 def test_the_oauth2_scheme_is_client_credentials_at_the_token_endpoint(
@@ -238,6 +242,7 @@ def test_the_oauth2_scheme_is_client_credentials_at_the_token_endpoint(
         "outcomes:read",
         "outcomes:write",
         "responses:read",
+        "reports:read",
     }
 
 
