@@ -72,4 +72,5 @@ def expired_records_clear() -> None:
 
 # The reporting area keeps its tasks beside its code (core/reporting/tasks_*.py); Celery
 # discovers only each app's tasks module, so importing them here registers them.
+from core.reporting import tasks as reporting_tasks  # noqa: E402, F401
 from core.reporting import tasks_reports, tasks_returns  # noqa: E402, F401

@@ -399,6 +399,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=6, minute=0),
     },
     # REPORTING-BEAT-BEGIN
+    # The dashboard snapshots, after the night's payments, flags and reconciliation.
+    "reporting-snapshot-refresh": {
+        "task": "core.reporting.tasks.snapshot_refresh_task",
+        "schedule": crontab(hour=4, minute=30),
+    },
     # The quarterly PHB return: each night, any ICB still without the last quarter's.
     "reporting-quarterly-returns": {
         "task": "core.reporting.tasks_returns.quarterly_returns_build_task",
