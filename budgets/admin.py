@@ -615,8 +615,13 @@ class SpendAdmin(BudgetsAdmin):
     services); nothing about a spend changes here."""
 
     holder_path = "budget__holder"
-    list_display = ["holder", "payee", "spent_on", "amount", "category", "state"]
-    list_filter = ["state", "category", "spent_on"]
+    list_display = ["holder", "payee", "spent_on", "amount", "category", "state", "has_receipt"]
+    list_filter = [
+        "state",
+        "category",
+        "spent_on",
+        ("budget__holder__organisation", admin.RelatedOnlyFieldListFilter),
+    ]
     search_fields = ["payee", "budget__holder__name", "budget__holder__nhs_number"]
     list_select_related = ["budget__holder"]
     date_hierarchy = "spent_on"
@@ -685,10 +690,26 @@ class SpendQueryAdmin(BudgetsAdmin):
 @admin.register(MonitoringFlag)
 class MonitoringFlagAdmin(BudgetsAdmin):
     holder_path = "budget__holder"
-    list_display = ["holder", "budget", "kind", "state", "raised_at", "acknowledged_by"]
-    list_filter = ["kind", "state", "raised_at"]
+    list_display = [
+        "holder",
+        "nhs_number",
+        "icb",
+        "kind",
+        "state",
+        "raised_at",
+        "acknowledged_by",
+        "acknowledged_at",
+    ]
+    list_filter = [
+        "state",
+        "kind",
+        "raised_at",
+        ("budget__holder__organisation", admin.RelatedOnlyFieldListFilter),
+    ]
     search_fields = ["budget__holder__name", "budget__holder__nhs_number"]
-    list_select_related = ["budget__holder", "acknowledged_by"]
+    list_select_related = ["budget__holder__organisation", "acknowledged_by"]
+    date_hierarchy = "raised_at"
+    list_per_page = 50
     fields = display_fields = [
         "budget",
         "kind",
@@ -706,6 +727,14 @@ class MonitoringFlagAdmin(BudgetsAdmin):
     @admin.display(description="Holder", ordering="budget__holder__name")
     def holder(self, obj: MonitoringFlag) -> str:
         return str(obj.budget.holder)
+
+    @admin.display(description="NHS number", ordering="budget__holder__nhs_number")
+    def nhs_number(self, obj: MonitoringFlag) -> str:
+        return obj.budget.holder.nhs_number_display
+
+    @admin.display(description="ICB or council", ordering="budget__holder__organisation__name")
+    def icb(self, obj: MonitoringFlag) -> str:
+        return str(obj.budget.holder.organisation)
 
     @admin.display(description="Details")
     def details_block(self, obj: MonitoringFlag) -> str:
@@ -811,9 +840,14 @@ class SurplusRecoveryAdmin(BudgetsAdmin):
         "proposed_at",
         "recovered",
     ]
-    list_filter = ["state", "respond_by"]
+    list_filter = [
+        "state",
+        "respond_by",
+        ("budget__holder__organisation", admin.RelatedOnlyFieldListFilter),
+    ]
     search_fields = ["budget__holder__name", "budget__holder__nhs_number"]
     list_select_related = ["budget__holder", "contribution__funder"]
+    date_hierarchy = "proposed_at"
     fields = display_fields = [
         "budget",
         "contribution",
