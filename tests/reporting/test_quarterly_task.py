@@ -1,0 +1,47 @@
+"""The nightly job that builds the quarterly returns (core/reporting/tasks_returns.py):
+scheduled, registered with the worker, builds once and a re-run builds nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from config.celery_app import app
+from core.reporting.models import QuarterlyReturn
+from core.reporting.periods import last_completed_quarter
+from core.reporting.tasks_returns import quarterly_returns_build_task
+from tests.factories import OrganisationFactory
+from users.models import Organisation
+
+pytestmark = pytest.mark.django_db
+
+TASK = "core.reporting.tasks_returns.quarterly_returns_build_task"
+
+
+def test_it_is_scheduled_daily_and_the_worker_knows_it(settings: Any) -> None:
+    entry = settings.CELERY_BEAT_SCHEDULE["reporting-quarterly-returns"]
+    assert entry["task"] == TASK
+    assert entry["schedule"].day_of_week == set(range(7))
+    # The worker imports each app's tasks module; core.tasks brings in this one.
+    app.loader.import_default_modules()
+    assert TASK in app.tasks
+
+
+def test_the_task_builds_each_icbs_last_quarter_once() -> None:
+    north = OrganisationFactory(kind=Organisation.Kind.ICB)
+    south = OrganisationFactory(kind=Organisation.Kind.ICB)
+    OrganisationFactory(kind=Organisation.Kind.LOCAL_AUTHORITY)
+
+    built = quarterly_returns_build_task.apply().get()
+    again = quarterly_returns_build_task.apply().get()
+
+    assert (built, again) == (2, 0)
+    quarter = last_completed_quarter(timezone.localdate())
+    assert set(
+        QuarterlyReturn.objects.values_list("icb", "financial_year", "quarter", "version")
+    ) == {
+        (north.pk, quarter.financial_year, quarter.quarter, 1),
+        (south.pk, quarter.financial_year, quarter.quarter, 1),
+    }
