@@ -15,6 +15,7 @@ from django.db import transaction
 
 from budgets.demo import HOLDER_DETAILS, load_budget_demo
 from budgets.models import BudgetHolder
+from core.reporting.demo import load_reporting_demo
 from marketplace.demo import load_market_demo
 from outcomes.demo import load_outcomes_demo
 from plans.demo import load_plan_demo
@@ -59,6 +60,13 @@ STAFF = [
         "Ruth Evans",
         "Example Borough Council",
         Role.COMMISSIONER,
+    ),
+    # Records spending on the parts of budgets that Independent Living manages.
+    (
+        "manager@demo.phb.test",
+        "Lena Fischer",
+        "Independent Living Budget Support",
+        Role.FINANCE_OFFICER,
     ),
 ]
 
@@ -180,6 +188,16 @@ def load_demo_data() -> list[DemoLogin]:
         password=password,
     )
     load_outcomes_demo(icb=icb, commissioner=User.objects.get(email="commissioner@demo.phb.test"))
+    load_reporting_demo(
+        icb=icb,
+        council=organisations["Example Borough Council"],
+        manager_org=organisations["Independent Living Budget Support"],
+        users={
+            "commissioner": User.objects.get(email="commissioner@demo.phb.test"),
+            "council_commissioner": User.objects.get(email="council-commissioner@demo.phb.test"),
+            "manager": User.objects.get(email="manager@demo.phb.test"),
+        },
+    )
 
     scopes = (
         "organisation:read members:read members:write "
