@@ -128,6 +128,8 @@ SETUP_SQL = [
     f"""
     CREATE TEMP TABLE snap_budget AS
     SELECT b.id, b.holder_id, b.state, b.period_start, b.period_end, b.active_from,
+           h.organisation_id AS icb_id, h.council_id, h.eligibility_route AS route,
+           {HOLDER_AREA} AS area, h.date_of_birth,
            greatest(b.period_start, coalesce(b.active_from, b.period_start)) AS s,
            least(b.period_end, coalesce(b.ended_on, b.period_end), %(today)s::date) AS e,
            (b.active_from IS NOT NULL OR b.state IN ('active', 'suspended')) AS ever_active,
@@ -136,6 +138,7 @@ SETUP_SQL = [
                 ELSE '{MIXED}' END AS option,
            coalesce(c.min_funder <> c.max_funder, false) AS integrated
     FROM budgets_budget b
+    JOIN budgets_budgetholder h ON h.id = b.holder_id
     LEFT JOIN (
         SELECT budget_id,
                min(management_option) AS min_option, max(management_option) AS max_option,
@@ -152,7 +155,8 @@ SETUP_SQL = [
     f"""
     CREATE TEMP TABLE snap_contrib AS
     SELECT c.id, c.budget_id, c.funder_id, c.stream, c.yearly_pence,
-           b.period_start, b.period_end, b.option, b.integrated, b.holder_id
+           b.period_start, b.period_end, b.option, b.integrated, b.holder_id,
+           b.icb_id, b.council_id, b.route, b.area, b.date_of_birth
     FROM budgets_fundingcontribution c JOIN snap_budget b ON b.id = c.budget_id
     WHERE {MONEY_SCOPE}
     """,
@@ -191,7 +195,9 @@ SETUP_SQL = [
 
 # The holder's organisations: the ICB and, if any, the council.
 HOLDER_ORGS = "CROSS JOIN LATERAL (VALUES (h.organisation_id), (h.council_id)) AS o(org)"
-CHILD = "(h.date_of_birth > (p.ends_by - interval '18 years')::date)"
+# The same, from snap_budget or snap_contrib (alias b or c), which carry the holder's.
+BUDGET_ORGS = "CROSS JOIN LATERAL (VALUES ({t}.icb_id), ({t}.council_id)) AS o(org)"
+CHILD = "({t}.date_of_birth > (p.ends_by - interval '18 years')::date)"
 
 PEOPLE_SQL = f"""
 INSERT INTO {PeopleSnapshot._meta.db_table}
@@ -213,7 +219,7 @@ WITH placed AS (
     SELECT holder_id, min(s) AS first_on
     FROM snap_budget WHERE ever_active AND s <= e GROUP BY holder_id
 )
-SELECT o.org, a.key, h.eligibility_route, b.option, {HOLDER_AREA}, {CHILD}, st.stream,
+SELECT o.org, a.key, b.route, b.option, b.area, {CHILD.format(t="b")}, st.stream,
        count(*),
        count(*) FILTER (WHERE a.at_end),
        count(*) FILTER (WHERE b.state = 'active'),
@@ -224,9 +230,8 @@ FROM attributed a
 JOIN snap_period p ON p.key = a.key
 JOIN snap_budget b ON b.id = a.budget_id
 JOIN first_day f ON f.holder_id = a.holder_id
-JOIN budgets_budgetholder h ON h.id = a.holder_id
 JOIN snap_stream st ON st.budget_id = a.budget_id
-{HOLDER_ORGS}
+{BUDGET_ORGS.format(t="b")}
 WHERE o.org IS NOT NULL
 GROUP BY 1, 2, 3, 4, 5, 6, 7
 """
@@ -259,15 +264,14 @@ WITH in_period AS (
     FROM in_period i
     FULL JOIN flows f ON f.contribution_id = i.contribution_id AND f.key = i.key
 )
-SELECT o.org, c.funder_id, r.key, h.eligibility_route, c.option, {HOLDER_AREA}, {CHILD},
+SELECT o.org, c.funder_id, r.key, c.route, c.option, c.area, {CHILD.format(t="c")},
        c.stream, c.integrated,
        count(*) FILTER (WHERE r.overlaps), sum(r.allocated), sum(r.paid_in), sum(r.spent),
        sum(r.refunded), sum(r.recovered)
 FROM both_ r
 JOIN snap_contrib c ON c.id = r.contribution_id
 JOIN snap_period p ON p.key = r.key
-JOIN budgets_budgetholder h ON h.id = c.holder_id
-{HOLDER_ORGS}
+{BUDGET_ORGS.format(t="c")}
 WHERE o.org IS NOT NULL
 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
 """
@@ -284,13 +288,12 @@ WITH by_quarter AS (
     WHERE s.spent_on BETWEEN %(first)s AND %(last)s
     GROUP BY 1, 2, 3
 )
-SELECT c.funder_id, p.key, h.eligibility_route, b.option, {HOLDER_AREA}, {CHILD},
+SELECT c.funder_id, p.key, b.route, b.option, b.area, {CHILD.format(t="b")},
        c.stream, sq.category, sum(sq.spends), sum(sq.spent), sum(sq.refunded)
 FROM by_quarter sq
 JOIN snap_period p ON sq.q BETWEEN p.start_on AND p.end_on
 JOIN budgets_fundingcontribution c ON c.id = sq.contribution_id
 JOIN snap_budget b ON b.id = c.budget_id
-JOIN budgets_budgetholder h ON h.id = b.holder_id
 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
 """
 
