@@ -21,4 +21,5 @@ writeFileSync(join(out, "main.css"), css.css);
 cpSync(join(nhsuk, "nhsuk-frontend.min.js"), join(out, "nhsuk-frontend.min.js"));
 cpSync(join(nhsuk, "assets"), join(out, "assets"), { recursive: true });
 cpSync(join(root, "static", "src", "app.mjs"), join(out, "app.mjs"));
+cpSync(join(root, "static", "src", "report-progress.mjs"), join(out, "report-progress.mjs"));
 console.log(`assets built in ${out}`);

@@ -290,7 +290,7 @@ def _spending(organisation: Any, month: Month) -> list[Section]:
         _spend_section(
             "spend_by_stream",
             "Spending by funding stream",
-            "The same spending, by the funding stream it was paid from." + back_note,
+            "The same spending, by the funding stream it was paid from.",
             Column("Funding stream"),
             _spend_groups(
                 organisation, month, "contribution__stream", "account__contribution__stream"
@@ -301,7 +301,7 @@ def _spending(organisation: Any, month: Month) -> list[Section]:
         _spend_section(
             "spend_by_payee",
             "Spending by payee",
-            "The same spending, by who was paid, the most first." + back_note,
+            "The same spending, by who was paid, the most first.",
             Column("Payee"),
             _spend_groups(organisation, month, "payee", "transaction__reverses__spend__payee"),
             str,

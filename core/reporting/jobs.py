@@ -138,7 +138,7 @@ def report_job_request(
         organisation=organisation,
         params=params,
         requested_by=user,
-        progress_note="Waiting to start",
+        progress_note="In the queue: it will start shortly",
     )
     job.full_clean(exclude=["content"])
     job.save()
@@ -202,7 +202,7 @@ def report_job_run(*, job_id: int) -> ReportJob | None:
             ReportJob.objects.filter(pk=job.pk).update(
                 state=ReportJob.State.DONE,
                 progress=100,
-                progress_note="Ready",
+                progress_note="The file is ready to download",
                 finished_at=timezone.now(),
                 filename=filename,
                 content_type=CSV_TYPE if extension == "csv" else XLSX_TYPE,

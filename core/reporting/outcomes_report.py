@@ -86,8 +86,8 @@ def _kind_section(kind: str, title: str, whose: str, filters: ReportFilter) -> S
         title=title,
         description=(
             f"What {whose} said has changed in each area of life: better (a lot better or "
-            "better), about the same, or worse (worse or a lot worse), with the share of "
-            'answers in brackets. Answers of "does not apply to me" are not counted.'
+            "better), about the same, or worse (worse or a lot worse), in numbers and as a "
+            'share of the answers. Answers of "does not apply to me" are not counted.'
         ),
         columns=[
             Column("Outcome area"),
@@ -104,23 +104,33 @@ def _kind_section(kind: str, title: str, whose: str, filters: ReportFilter) -> S
     )
 
 
+GROUPS = [
+    ("easy", "Found it easy"),
+    ("hard", "Found it hard"),
+    ("included", "Views included"),
+    ("not_included", "Views not included"),
+]
+
+
 def _share(share: Share) -> list[Any]:
     if share.suppressed:
-        return [SUPPRESSED, SUPPRESSED, SUPPRESSED]
-    return [share.better_percent, share.better, share.n]
+        return [SUPPRESSED, SUPPRESSED]
+    return [share.better_percent, share.n]
 
 
 def _process_section(filters_by_kind: list[tuple[str, ReportFilter]]) -> Section:
     rows = []
     for title, filters in filters_by_kind:
         for row in process_outcomes(filters):
-            for group, share in (
-                ("Found the process easy", row.easy),
-                ("Found the process hard", row.hard),
-                ("Views included", row.included),
-                ("Views not included", row.not_included),
-            ):
-                rows.append([title, row.label, group, *_share(share)])
+            cells: list[Any] = [title, row.label]
+            for attribute, _ in GROUPS:
+                cells.extend(_share(getattr(row, attribute)))
+            rows.append(cells)
+    columns = [Column("Whose answers"), Column("Outcome area")]
+    for _, label in GROUPS:
+        columns.extend(
+            [Column(f"{label}: % saying better", PERCENT), Column(f"{label}: answers", COUNT)]
+        )
     return Section(
         key="outcomes_process",
         title="Process and outcomes",
@@ -129,14 +139,7 @@ def _process_section(filters_by_kind: list[tuple[str, ReportFilter]]) -> Section
             "planning their budget easy and those who found it hard, and among people "
             "whose views were included in their plan and those whose were not."
         ),
-        columns=[
-            Column("Whose answers"),
-            Column("Outcome area"),
-            Column("Group"),
-            Column("Saying better %", PERCENT),
-            Column("Saying better", COUNT),
-            Column("Answers", COUNT),
-        ],
+        columns=columns,
         rows=rows,
         may_suppress=True,
     )
