@@ -248,7 +248,7 @@ def _spend_section(
     else:
         # Payees: the most spent first.
         ordered = sorted(keys, key=lambda k: (-spent.get(k, (0, 0))[1], str(k)))
-    rows = []
+    rows: list[list[Any]] = []
     for k in ordered:
         count, amount = spent.get(k, (0, 0))
         returned = back.get(k, 0)

@@ -93,7 +93,7 @@ class ReportRequestForm(forms.Form):
         organisations: list[tuple[int, str]],
         today: datetime.date,
     ) -> None:
-        initial = {
+        initial: dict[str, Any] = {
             "kind": ReportJob.Kind.FINANCE_MONTHLY,
             "month": Month.last_complete(today).key,
             "period": last_completed_quarter(today).key,

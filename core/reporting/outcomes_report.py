@@ -155,7 +155,7 @@ def _actions_section(user: Any, organisation: Any) -> Section:
             a.description,
             a.owner,
             a.due_on,
-            a.get_status_display() + (" (overdue)" if a.is_overdue else ""),
+            a.get_status_display() + (" (overdue)" if getattr(a, "is_overdue", False) else ""),
         ]
         for a in actions
     ]

@@ -102,7 +102,7 @@ def _file_cell(column: Column, value: Any) -> Cell:
         return None
     if column.kind == MONEY:
         return pounds(int(value))
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def file_header(section: Section) -> list[str]:

@@ -59,7 +59,7 @@ def _job_view(job: ReportJob) -> dict[str, Any]:
         "job": job,
         "period": job_period_label(job),
         "running": job.state in (ReportJob.State.QUEUED, ReportJob.State.RUNNING),
-        "file_kept": job.state == ReportJob.State.DONE and job.has_file,
+        "file_kept": job.state == ReportJob.State.DONE and getattr(job, "has_file", False),
     }
 
 
@@ -101,7 +101,7 @@ def report_job(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 
 def report_job_status(request: HttpRequest, public_id: uuid.UUID) -> JsonResponse:
     job = get_object_or_404(_jobs(request), public_id=public_id)
-    done = job.state == ReportJob.State.DONE and job.has_file
+    done = job.state == ReportJob.State.DONE and getattr(job, "has_file", False)
     response = JsonResponse(
         {
             "state": job.state,
@@ -127,7 +127,7 @@ def report_download(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         content__isnull=False,
     )
     report_job_downloaded(job=job, user=request.user)
-    response = HttpResponse(bytes(job.content), content_type=job.content_type)
+    response = HttpResponse(bytes(job.content or b""), content_type=job.content_type)
     response["Content-Disposition"] = f'attachment; filename="{job.filename}"'
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "no-store"

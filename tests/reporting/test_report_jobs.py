@@ -221,3 +221,17 @@ def test_files_older_than_a_week_are_emptied(world: World, client_for: Any) -> N
     assert client.get(reverse("reporting:report_download", args=[old.public_id])).status_code == 404
     page = client.get(reverse("reporting:report_job", args=[old.public_id])).content.decode()
     assert "The file was deleted after 7 days" in page
+
+
+def test_the_hourly_sweep_empties_old_files(world: World) -> None:
+    from core.tasks import expired_records_clear
+
+    job = _ask(world)
+    report_job_run(job_id=job.pk)
+    ReportJob.objects.filter(pk=job.pk).update(
+        finished_at=timezone.now() - datetime.timedelta(days=8)
+    )
+    expired_records_clear()
+    job.refresh_from_db()
+    assert job.content is None
+    assert job.state == ReportJob.State.DONE
