@@ -4,7 +4,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
-.PHONY: run test install assets lint typecheck pytest totp demo-data clean-data browser bench
+.PHONY: run test install assets lint typecheck pytest totp demo-data clean-data browser bench \
+	bench-dashboard
 
 run: install assets ## Set up and run web, worker and beat with demo data
 	$(PY) manage.py run_platform
@@ -68,5 +69,10 @@ clean-data: ## Delete the embedded Postgres and Redis data
 
 # Not part of `make test`: a million budgets take a while. BENCH_BUDGETS=10000 for a quick
 # run; it uses (and empties) its own database, never the one `make run` uses.
-bench: install ## Benchmark the allocation job and the spend path (results in bench/results.txt)
+bench: install ## Benchmark the allocation job, the spend path and the dashboard (bench/results.txt)
 	$(PY) bench/ledger_bench.py
+	$(PY) bench/dashboard_bench.py
+
+# The dashboard alone: BENCH_BUDGETS=20000 BENCH_ENTRIES=400000 for a quick run.
+bench-dashboard: install ## Benchmark the snapshot refresh and the dashboard page
+	$(PY) bench/dashboard_bench.py
