@@ -19,6 +19,7 @@ def _navigation(
     user = request.user
     if principals & {Access.COMMISSIONER, Access.FINANCE_OFFICER}:
         items.append({"text": "Dashboard", "href": reverse("reporting:dashboard")})
+        items.append({"text": "Reports", "href": reverse("reporting:report_list")})
     if Access.HOLDER in principals:
         holder = user.budget_holder
         budget_id = (
