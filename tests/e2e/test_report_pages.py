@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import uuid
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from core.reporting.finance_report import Month
-from core.reporting.jobs import report_job_run
+from core.reporting.jobs import FAILED_MESSAGE, report_job_run
 from core.reporting.models import ReportJob
 from core.reporting.periods import Period
 from tests.e2e.steps import (
@@ -113,3 +114,23 @@ def test_a_commissioner_reads_the_outcomes_report_with_small_groups_hidden(
     then_the_page_is_accessible(page, "report-print-outcomes")
     page.set_viewport_size({"width": 320, "height": 800})
     then_the_page_is_accessible(page, "report-print-outcomes-phone")
+
+
+def test_a_report_that_could_not_be_built_says_why(page: Page, world: Any) -> None:
+    job = ReportJob.objects.create(
+        public_id=uuid.uuid4(),
+        kind=ReportJob.Kind.OUTCOMES,
+        format=ReportJob.Format.XLSX,
+        organisation=world.org_x,
+        params={"period": Period.quarter_containing(timezone.localdate()).key},
+        requested_by=world.commissioner,
+        state=ReportJob.State.FAILED,
+        progress=40,
+        error=FAILED_MESSAGE,
+    )
+    given_i_am_signed_in_as(page, world.commissioner)
+    given_i_open(page, f"/reports/{job.public_id}/")
+    expect(page.get_by_role("status")).to_contain_text("Failed")
+    expect(page.get_by_role("status")).to_contain_text("Ask for it again")
+    expect(page.get_by_role("link", name=re.compile("^Download"))).to_have_count(0)
+    then_the_page_is_accessible(page, "report-job-failed")
