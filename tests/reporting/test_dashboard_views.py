@@ -4,16 +4,31 @@ message before the first snapshot, refreshing, and a fixed number of queries."""
 from __future__ import annotations
 
 import datetime
+import html
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
-from core.reporting.models import PeopleSnapshot, SnapshotRun
+from budgets.ledger import format_pence
+from core.reporting.dashboard import DashboardFilters, dashboard_figures
+from core.reporting.models import FigureSnapshot, MoneySnapshot, PeopleSnapshot, SnapshotRun
+from core.reporting.periods import Period
+from tests.factories import MembershipFactory, with_mfa
+from tests.reporting.test_dashboard_figures import TODAY as DATA_TODAY
+from tests.reporting.test_dashboard_figures import Expected
+from tests.reporting.test_dashboard_figures import ds as ds
+from users.models import Role
 
 pytestmark = pytest.mark.django_db
 
 TODAY = datetime.date(2026, 8, 15)
+# people, money, spending, the smaller figures, category links, allocated, targets
+SELECTOR_QUERIES = 7
 
 
 def finished_run(today: datetime.date = TODAY) -> SnapshotRun:
@@ -76,3 +91,187 @@ def test_the_target_form_page_opens_for_a_commissioner(world, client_for) -> Non
     )
     assert response.status_code == 200
     assert "Target for personal budgets" in response.content.decode()
+
+
+# On the known data set ---------------------------------------------------------------
+
+
+def signed_in(user: Any) -> Client:
+    client = Client()
+    client.force_login(with_mfa(user), backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+def _page(client: Client, **query: Any) -> str:
+    response = client.get("/dashboard/", query)
+    assert response.status_code == 200
+    return html.unescape(response.content.decode())
+
+
+def test_the_page_shows_the_records_figures_and_links_to_them(ds) -> None:
+    data, _run = ds
+    f = DashboardFilters(period=Period.parse("2026"))
+    expected = Expected(DATA_TODAY)
+    people = expected.people(data.icb_a.pk, f)["total"]
+    page = _page(signed_in(data.users["commissioner_a"]), period="2026")
+    assert "Dashboard: North ICB" in page
+    assert "Figures as of" in page
+    holders = reverse("budgets:holder_list")
+    assert f'<a href="{holders}?organisation={data.icb_a.pk}">{people["in_period"]}<' in page
+    flags = expected.flags(data.icb_a.pk, f)
+    flag_list = reverse("budgets:flag_list")
+    for key, count in flags.items():
+        kind, state = key.split(":")
+        assert f'<a href="{flag_list}?kind={kind}&state={state}">{count}<' in page
+    money = expected.money(data.icb_a.pk, f)
+    spent = sum(m["spent_pence"] for m in money.values())
+    assert format_pence(spent) in page
+
+
+def test_a_finance_officer_sees_no_links_to_pages_they_cannot_open(ds) -> None:
+    data, _run = ds
+    page = _page(signed_in(data.users["finance_a"]))
+    assert reverse("marketplace:verification_queue") not in page
+    assert reverse("plans:queue") not in page
+    assert reverse("reporting:target_edit") not in page
+    assert reverse("budgets:recovery_list") in page
+
+
+def test_the_combined_view_says_what_it_adds_up(ds) -> None:
+    data, _run = ds
+    user = data.users["commissioner_b"]
+    MembershipFactory(user=user, organisation=data.council, role=Role.COMMISSIONER)
+    client = signed_in(user)
+    page = _page(client, organisation="all")
+    assert "Dashboard: All your organisations" in page
+    assert "counted once in each" in page
+    f = DashboardFilters(period=Period.parse("2026"))
+    expected = Expected(DATA_TODAY)
+    both = sum(expected.people(o.pk, f)["total"]["in_period"] for o in (data.icb_b, data.council))
+    assert f">{both}<" in page
+    # Without a choice, a user in several organisations sees the first by name.
+    assert "Dashboard: Leeds City Council" in _page(client)
+
+
+def test_a_filtered_page_says_what_is_shown(ds) -> None:
+    data, _run = ds
+    page = _page(signed_in(data.users["commissioner_a"]), period="2026Q2", route="chc", area="LS")
+    assert "Showing Q2 2026/27 (July to September 2026); eligibility route: NHS continuing" in page
+    assert "postcode area: LS" in page
+
+
+def test_a_bad_filter_shows_an_error_and_no_figures(ds) -> None:
+    data, _run = ds
+    page = _page(signed_in(data.users["commissioner_a"]), route="nonsense")
+    assert "Choose an eligibility route from the list" in page
+    assert 'id="people"' not in page
+
+
+def test_the_page_and_the_selector_use_a_fixed_number_of_queries(ds) -> None:
+    """A handful of aggregate queries over the snapshot tables, however many rows."""
+    data, run = ds
+    client = signed_in(data.users["commissioner_a"])
+    org = data.icb_a
+    f = DashboardFilters(period=Period.parse("2026"))
+
+    def selector_queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            dashboard_figures(
+                organisation_ids=[org.pk], organisation_names={org.pk: org.name}, filters=f, run=run
+            )
+        return len(captured)
+
+    def page_queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            _page(client)
+        return len(captured)
+
+    small = (selector_queries(), page_queries())
+    assert small[0] == SELECTOR_QUERIES
+    # A much larger organisation: thousands more snapshot rows in every table.
+    areas = [f"{a}{b}" for a in "ABCDEFGH" for b in "ABCDEFGHIJKLMNOPQRSTUVWXY"]
+    routes = ["chc", "mental_health", "other", "wheelchair"]
+    PeopleSnapshot.objects.bulk_create(
+        PeopleSnapshot(
+            organisation=org,
+            period="2026",
+            route=r,
+            option="notional",
+            area=a,
+            child=False,
+            stream="",
+            in_period=3,
+            at_end=2,
+        )
+        for a in areas
+        for r in routes
+    )
+    MoneySnapshot.objects.bulk_create(
+        MoneySnapshot(
+            organisation=org,
+            funder=org,
+            period="2026",
+            route=r,
+            option="notional",
+            area=a,
+            child=False,
+            stream="nhs_chc",
+            integrated=False,
+            paid_in_pence=100,
+            spent_pence=50,
+        )
+        for a in areas
+        for r in routes
+    )
+    FigureSnapshot.objects.bulk_create(
+        FigureSnapshot(
+            organisation=org,
+            section="plans",
+            measure="waiting",
+            route=r,
+            area=a,
+            key="draft",
+            count=1,
+            value=4,
+        )
+        for a in areas
+        for r in routes
+    )
+    larger = (selector_queries(), page_queries())
+    assert larger == small
+
+
+def test_the_holder_list_narrows_to_one_organisation_and_route(ds) -> None:
+    """The dashboard's people figures link to the holder list filtered this way."""
+    data, _run = ds
+    client = signed_in(data.users["commissioner_c"])
+    url = reverse("budgets:holder_list")
+    page = client.get(url, {"organisation": data.council.pk, "route": "s117_aftercare"})
+    names = {h.name for h in data.holders.values()}
+    shown = {name for name in names if name in page.content.decode()}
+    assert shown == {data.holders["cara"].name}
+    everyone = client.get(url, {"organisation": data.council.pk}).content.decode()
+    council_people = {h.name for h in data.holders.values() if h.council_id == data.council.pk}
+    assert {name for name in names if name in everyone} == council_people
+    # Naming another organisation finds only the user's own people there (the
+    # council's people whose ICB it is), never anyone else.
+    other = client.get(url, {"organisation": data.icb_b.pk}).content.decode()
+    assert {name for name in names if name in other} == {
+        h.name
+        for h in data.holders.values()
+        if h.organisation_id == data.icb_b.pk and h.council_id == data.council.pk
+    }
+
+
+def test_refresh_now_queues_a_refresh_then_refuses_a_second_within_minutes(
+    world, client_for
+) -> None:
+    client = client_for(world.finance_officer)
+    response = client.post("/dashboard/refresh/", {"organisation": world.org_x.pk}, follow=True)
+    assert "The figures are being worked out again" in response.content.decode()
+    response = client.post("/dashboard/refresh/", follow=True)
+    assert "less than 5 minutes ago" in response.content.decode()
+
+
+def test_refresh_now_is_a_post(world, client_for) -> None:
+    assert client_for(world.commissioner).get("/dashboard/refresh/").status_code == 405
