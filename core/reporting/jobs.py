@@ -25,7 +25,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -43,6 +43,8 @@ logger = logging.getLogger(__name__)
 REPORT_ROLES = (Role.COMMISSIONER, Role.FINANCE_OFFICER)
 FILES_KEPT_FOR = datetime.timedelta(days=7)
 RECENT_JOBS = 20
+# Longer than the task's hard time limit (core/reporting/tasks_reports.py).
+ABANDONED_AFTER = datetime.timedelta(minutes=20)
 FAILED_MESSAGE = (
     "Something went wrong while building the report. Ask for it again; if it fails "
     "again, tell the service desk."
@@ -164,10 +166,16 @@ def _progress(job_id: int, percent: int, note: str) -> None:
 
 
 def report_job_run(*, job_id: int) -> ReportJob | None:
-    """Build a queued job's file. A job that is not queued (already started by another
-    delivery of the task, or done) is left alone and None returned. Any failure marks
+    """Build a queued job's file. A job that is not queued (being built by another
+    delivery of the task, or done) is left alone and None returned, unless it has been
+    "running" for longer than any task may run, when its worker was lost. Any failure marks
     the job failed with a message its requester can read, and tells them."""
-    claimed = ReportJob.objects.filter(pk=job_id, state=ReportJob.State.QUEUED).update(
+    # A job still "running" long after the task's time limit lost its worker (the
+    # broker delivers the task again, acks_late): that delivery may take it over.
+    abandoned = Q(state=ReportJob.State.RUNNING, started_at__lt=timezone.now() - ABANDONED_AFTER)
+    claimed = ReportJob.objects.filter(
+        Q(state=ReportJob.State.QUEUED) | abandoned, pk=job_id
+    ).update(
         state=ReportJob.State.RUNNING,
         started_at=timezone.now(),
         progress=1,

@@ -235,3 +235,20 @@ def test_the_hourly_sweep_empties_old_files(world: World) -> None:
     job.refresh_from_db()
     assert job.content is None
     assert job.state == ReportJob.State.DONE
+
+
+def test_a_job_whose_worker_was_lost_is_taken_over_by_the_tasks_next_delivery(
+    world: World,
+) -> None:
+    from core.reporting.jobs import ABANDONED_AFTER
+
+    job = _ask(world)
+    started = timezone.now() - datetime.timedelta(minutes=1)
+    ReportJob.objects.filter(pk=job.pk).update(state=ReportJob.State.RUNNING, started_at=started)
+    assert report_job_run(job_id=job.pk) is None  # still being built elsewhere
+    ReportJob.objects.filter(pk=job.pk).update(
+        started_at=timezone.now() - ABANDONED_AFTER - datetime.timedelta(minutes=1)
+    )
+    done = report_job_run(job_id=job.pk)
+    assert done is not None
+    assert done.state == ReportJob.State.DONE
