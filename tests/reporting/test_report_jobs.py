@@ -252,3 +252,33 @@ def test_a_job_whose_worker_was_lost_is_taken_over_by_the_tasks_next_delivery(
     done = report_job_run(job_id=job.pk)
     assert done is not None
     assert done.state == ReportJob.State.DONE
+
+
+def test_an_outcomes_job_builds_a_workbook_with_a_sheet_per_section(world: World) -> None:
+    import openpyxl
+
+    from core.reporting.periods import Period
+
+    period = Period.quarter_containing(timezone.localdate())
+    job = _ask(
+        world,
+        user=world.commissioner,
+        kind=ReportJob.Kind.OUTCOMES,
+        params={"period": period.key},
+        format=ReportJob.Format.XLSX,
+    )
+    done = report_job_run(job_id=job.pk)
+    assert done is not None
+    assert done.state == ReportJob.State.DONE
+    assert done.filename.endswith(".xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(bytes(done.content)))
+    assert book.sheetnames == [
+        "About",
+        "Budget holders",
+        "Family carers",
+        "Staff",
+        "Process and outcomes",
+        "Open improvement actions",
+    ]
+    about = dict(book["About"].iter_rows(min_row=2, values_only=True))  # type: ignore[arg-type]
+    assert about["Period"] == period.label
