@@ -698,7 +698,6 @@ class MonitoringFlagAdmin(BudgetsAdmin):
         "state",
         "raised_at",
         "acknowledged_by",
-        "acknowledged_at",
     ]
     list_filter = [
         "state",

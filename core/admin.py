@@ -194,6 +194,9 @@ admin.site.site_header = SITE_NAME
 admin.site.site_title = SITE_NAME
 admin.site.index_title = "Records"
 admin.site.site_url = "/"
+# The index and the breadcrumbs lead to every list; without the sidebar a list has the
+# page's width (the sidebar left the columns cramped on a laptop and a phone).
+admin.site.enable_nav_sidebar = False
 
 
 class NotFoundAdmin(admin.ModelAdmin):  # type: ignore[type-arg]

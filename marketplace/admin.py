@@ -113,8 +113,9 @@ class ProviderAdmin(MarketAdmin, AuditedViewsAdmin):
         "user_led",
         "listed",
         "area_names",
-        "verification_expires_on",
+        "verified_until",
     ]
+    empty_value_display = "Not set"
     list_filter = [
         "verification",
         "kind",
@@ -158,6 +159,12 @@ class ProviderAdmin(MarketAdmin, AuditedViewsAdmin):
         if is_platform_admin(request):
             return queryset
         return queryset.filter(pk__in=self.market(request).values("pk"))
+
+    @admin.display(description="Verified until", ordering="verification_expires_on")
+    def verified_until(self, obj: Provider) -> str:
+        if obj.verification_expires_on is None:
+            return "Not set"
+        return f"{obj.verification_expires_on:%-d %b %Y}"
 
     @admin.display(description="Areas")
     def area_names(self, obj: Provider) -> str:
