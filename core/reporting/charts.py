@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-WIDTH = 560
+WIDTH = 420
 LABEL_ROW = 20
 BAR = 20
 ROW = LABEL_ROW + BAR + 12
@@ -50,7 +50,7 @@ def bar_chart(bars: Sequence[Bar], *, title: str, description: str, id_prefix: s
     if not bars:
         parts.append(f'<text x="0" y="26" font-size="15" fill="{SECONDARY}">Nothing to show</text>')
     longest = max((b.value for b in bars), default=0)
-    room = WIDTH - 130
+    room = WIDTH - 110
     for index, bar in enumerate(bars):
         top = index * ROW
         bar_top = top + LABEL_ROW + 2
