@@ -31,6 +31,7 @@ from tests.e2e.steps import (
     when_i_follow_the_link,
     when_i_press,
 )
+from tests.e2e.test_small_screens import then_nothing_scrolls_sideways
 from tests.outcomes.test_report_views import make_answers
 
 pytestmark = pytest.mark.e2e
@@ -96,6 +97,19 @@ def test_a_finance_officer_asks_for_the_finance_report_and_gets_the_file(
     )
     then_the_page_is_accessible(page, "report-list-with-a-job")
 
+    # On a phone: nothing scrolls sideways, the tables stack.
+    # (Each page opened afresh at that size: the header's menu settles on load.)
+    page.set_viewport_size({"width": 320, "height": 640})
+    given_i_open(page, "/reports/")
+    then_nothing_scrolls_sideways(page)
+    then_the_page_is_accessible(page, "report-list-phone")
+    given_i_open(page, f"/reports/{job.public_id}/")
+    then_nothing_scrolls_sideways(page)
+    then_the_page_is_accessible(page, "report-job-phone")
+    given_i_open(page, f"/reports/print/?organisation={world.org_x.pk}&month={MONTH.key}")
+    then_nothing_scrolls_sideways(page)
+    then_the_page_is_accessible(page, "report-print-finance-phone")
+
 
 def test_a_commissioner_reads_the_outcomes_report_with_small_groups_hidden(
     page: Page, world: Any
@@ -113,6 +127,8 @@ def test_a_commissioner_reads_the_outcomes_report_with_small_groups_hidden(
     )
     then_the_page_is_accessible(page, "report-print-outcomes")
     page.set_viewport_size({"width": 320, "height": 800})
+    page.reload()
+    then_nothing_scrolls_sideways(page)
     then_the_page_is_accessible(page, "report-print-outcomes-phone")
 
 
