@@ -247,15 +247,8 @@ class AuditEventAdmin(ReadOnlyAdmin):
     read their organisations' events (``AuditEvent.objects.for_user``); the rest of the
     ``core`` app stays platform admins' own."""
 
-    list_display = [
-        "created_at",
-        "actor_label",
-        "action",
-        "object_type",
-        "object_id",
-        "person",
-        "organisation",
-    ]
+    list_display = ["created_at", "who", "action", "record", "person", "organisation"]
+    empty_value_display = "Not set"
     list_filter = [
         "action",
         "object_type",
@@ -272,6 +265,14 @@ class AuditEventAdmin(ReadOnlyAdmin):
         if is_platform_admin(request):
             return queryset
         return queryset & AuditEvent.objects.for_user(request.user)
+
+    @admin.display(description="Who", ordering="actor_label")
+    def who(self, obj: AuditEvent) -> str:
+        return obj.actor_label or "The system"
+
+    @admin.display(description="Record", ordering="object_type")
+    def record(self, obj: AuditEvent) -> str:
+        return f"{obj.object_type} {obj.object_id}".strip()
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         if is_platform_admin(request):

@@ -267,7 +267,7 @@ def test_the_admin_wears_the_nhs_theme_and_links_back_to_the_service(
     assert "Personal health budgets administration" in page
     assert 'href="/static/core/admin.css"' in page
     assert '<a href="/">Back to the service</a>' in page
-    assert ">Dashboard</a>" in page
+    assert '<a href="/dashboard/">Dashboard</a>' in page
     assert "Django administration" not in page
 
 
