@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from typing import Any
@@ -534,3 +535,25 @@ def test_known_plan_and_market_figures(refreshed: Dataset) -> None:
         organisation=refreshed.council, measure="services", key="sensory-support", count=0
     ).exists()
     assert not FigureSnapshot.objects.filter(organisation=a, key="sensory-support").exists()
+
+
+@pytest.mark.parametrize(
+    "today",
+    [
+        datetime.date(2026, 4, 20),  # early in a year: last year's quarters, this one's first
+        datetime.date(2027, 2, 3),  # late in a year: every quarter of it
+    ],
+)
+def test_every_table_equals_the_records_on_other_days(
+    db: Any, today: datetime.date, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The reference above reads the day and its periods from this module.
+    monkeypatch.setattr(sys.modules[__name__], "TODAY", today)
+    monkeypatch.setattr(sys.modules[__name__], "PERIODS", periods_kept(today))
+    build_dataset(today)
+    run = snapshot_refresh(trigger=SnapshotRun.Trigger.SCHEDULED, today=today)
+    assert run.status == SnapshotRun.Status.DONE, run.error
+    assert_same(expected_people(), actual_people())
+    assert_same(expected_money(), actual_money())
+    assert_same(expected_spend(), actual_spend())
+    assert_same(expected_figures(), actual_figures())
