@@ -179,7 +179,7 @@ def return_figures(*, icb_ids: Sequence[int], quarter: Period) -> dict[int, dict
     """For each ICB, the number of people in every (measure, type, option, age group)
     cell of the return, "all" included, for ``quarter``. Cells with nobody are absent."""
     _quarter_number(quarter)
-    params = {
+    params: dict[str, Any] = {
         "icbs": list(icb_ids),
         "quarter_start": quarter.start,
         "year_start": quarter.year.start,
@@ -422,7 +422,7 @@ def quarterly_return_rebuild(*, quarterly_return: QuarterlyReturn, by: Any) -> Q
     with transaction.atomic():
         icb = Organisation.objects.select_for_update().get(pk=icb_id)
         latest = QuarterlyReturn.objects.filter(
-            icb=icb, financial_year=quarter.financial_year, quarter=quarter.quarter
+            icb=icb, financial_year=quarter.financial_year, quarter=quarterly_return.quarter
         ).aggregate(latest=Max("version"))["latest"]
         figures = return_figures(icb_ids=[icb.pk], quarter=quarter)[icb.pk]
         return _build(

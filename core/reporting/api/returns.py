@@ -106,7 +106,7 @@ class ReturnDetailSerializer(ReturnSerializer):
 
     @extend_schema_field(ReturnRowSerializer(many=True))
     def get_rows(self, obj: QuarterlyReturn) -> list[dict[str, Any]]:
-        return ReturnRowSerializer(quarterly.parse_return(obj.csv), many=True).data
+        return list(ReturnRowSerializer(quarterly.parse_return(obj.csv), many=True).data)
 
 
 class ReturnFilter(filters.FilterSet):
