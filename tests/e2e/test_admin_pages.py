@@ -170,3 +170,19 @@ def test_a_commissioner_reads_a_support_plan_and_sees_the_view_in_the_audit_log(
     then_i_see_the_heading(page, "Select audit event to view")
     expect(page.locator("#result_list")).to_contain_text("personal_record.viewed")
     then_the_page_is_accessible(page, "admin-audit-log-commissioner")
+
+
+def test_the_admin_works_under_the_content_security_policy(strict_page: Page, world) -> None:
+    """The admin's own scripts and our stylesheet load under the site's real policy
+    (the other tests bypass it to inject axe)."""
+    given_a_market_and_flags(world)
+    page = strict_page
+    given_i_am_signed_in_as(page, world.commissioner)
+    given_i_open(page, "/admin/marketplace/provider/")
+    then_i_see_the_heading(page, "Select provider to view")
+    expect(page.locator("#header")).to_have_css("background-color", "rgb(0, 94, 184)")
+    page.get_by_role("checkbox", name="Select this object for an action - Able Assistants").check()
+    # actions.js counts the selection: the admin's scripts ran.
+    expect(page.locator(".action-counter")).to_have_text("1 of 2 selected")
+    assert record_of(page).csp_violations == []
+    then_the_page_is_accessible(page, "admin-providers-strict-policy")
