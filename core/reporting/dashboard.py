@@ -572,8 +572,8 @@ def _market(
         pk, name = category_ids.get(key, (None, key.replace("-", " ").capitalize()))
         return pk, name
 
-    service_rows = []
-    gaps = []
+    service_rows: list[Row] = []
+    gaps: list[Row] = []
     for key in sorted(services, key=lambda k: category(k)[1].lower()):
         pk, name = category(key)
         row = Row(key, name, (services[key], pk))
