@@ -83,7 +83,7 @@ def test_a_failed_refresh_keeps_the_previous_rows_and_says_why(
     snapshot_refresh(trigger=SnapshotRun.Trigger.SCHEDULED, today=TODAY)
     before = everything()
     # The last statement fails, after the others have deleted and written rows.
-    monkeypatch.setattr(snapshots, "SERVICES_SQL", "SELECT 1 / 0")
+    monkeypatch.setitem(snapshots.INSERTS, "services", "SELECT 1 / 0")
     run = snapshot_refresh(trigger=SnapshotRun.Trigger.SCHEDULED, today=TODAY)
     assert run.status == SnapshotRun.Status.FAILED
     assert "division by zero" in run.error
@@ -140,3 +140,26 @@ def test_today_defaults_to_the_local_date(db: Any) -> None:
     run = snapshot_refresh(trigger=SnapshotRun.Trigger.SCHEDULED)
     assert run.status == SnapshotRun.Status.DONE
     assert run.today == timezone.localdate()
+
+
+def test_after_changes_a_refresh_writes_exactly_the_new_figures(ds: Dataset) -> None:
+    from budgets.models import MonitoringFlag
+    from tests.factories import make_budget
+    from tests.reporting import test_snapshots as reference
+
+    snapshot_refresh(trigger=SnapshotRun.Trigger.SCHEDULED, today=TODAY)
+    # A new person, a flag resolved (its row goes), a plan approved (rows change).
+    make_budget(ds.holders["lou"], funder=ds.icb_a, period_start=datetime.date(2026, 10, 1))
+    MonitoringFlag.objects.filter(pk=ds.flags["b1_surplus"].pk).update(state="resolved")
+    MonitoringFlag.objects.filter(pk=ds.flags["b10_no_spending"].pk).update(state="resolved")
+    ds.plans["gus"].__class__.objects.filter(pk=ds.plans["gus"].pk).update(
+        state="submitted", submitted_at=timezone.now() - datetime.timedelta(days=2)
+    )
+    run = snapshot_refresh(trigger=SnapshotRun.Trigger.SCHEDULED, today=TODAY)
+    assert run.status == SnapshotRun.Status.DONE
+    assert not FigureSnapshot.objects.filter(key="no_spending:open").exists()
+    reference.assert_same(reference.expected_people(), reference.actual_people())
+    reference.assert_same(reference.expected_money(), reference.actual_money())
+    reference.assert_same(reference.expected_spend(), reference.actual_spend())
+    reference.assert_same(reference.expected_figures(), reference.actual_figures())
+    assert run.rows == sum(model.objects.count() for model in TABLES)
