@@ -6,9 +6,11 @@ served exactly as stored."""
 from __future__ import annotations
 
 import datetime
+import threading
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from budgets.models import Budget
@@ -206,3 +208,32 @@ def test_the_list_says_when_there_are_no_returns_yet(client_for: Any, db: Any) -
 
     assert response.status_code == 200
     assert "There are no returns yet." in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_rebuilds_at_once_make_versions_2_and_3() -> None:
+    w = make_returns_world()
+    quarterly.quarterly_returns_build_due(today=BUILT_ON)
+    first = QuarterlyReturn.objects.get(icb=w.north)
+    people = [staff_user(w.north, Role.COMMISSIONER), staff_user(w.north, Role.FINANCE_OFFICER)]
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def rebuild(by: Any) -> None:
+        try:
+            start.wait(timeout=30)
+            quarterly.quarterly_return_rebuild(quarterly_return=first, by=by)
+        except BaseException as error:  # reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=rebuild, args=[p]) for p in people]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    versions = QuarterlyReturn.objects.filter(icb=w.north).values_list("version", flat=True)
+    assert sorted(versions) == [1, 2, 3]
