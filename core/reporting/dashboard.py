@@ -275,11 +275,14 @@ def default_period(run: SnapshotRun) -> Period:
     return Period.year_of(run.today)
 
 
-def areas_present(organisation_ids: Iterable[int]) -> list[str]:
-    """The postcode areas the organisations' snapshots name (people and the market)."""
+def areas_present(organisation_ids: Iterable[int], run: SnapshotRun) -> list[str]:
+    """The postcode areas the organisations' snapshots name: of people in the kept
+    financial years (their all-streams rows, a small part of the table) and of
+    providers in the market."""
     ids = list(organisation_ids)
+    years = [p.key for p in periods_kept(run.today) if p.quarter is None]
     people = (
-        PeopleSnapshot.objects.filter(organisation_id__in=ids)
+        PeopleSnapshot.objects.filter(organisation_id__in=ids, period__in=years, stream="")
         .exclude(area="")
         .values_list("area", flat=True)
         .order_by()

@@ -54,7 +54,7 @@ def filter_form(data: Any, organisations: list[tuple[int, str]], run: Any) -> Da
         organisations=organisations,
         periods=figures.periods_kept(run.today) if run else [],
         default_period=figures.default_period(run) if run else None,
-        areas=figures.areas_present([pk for pk, _ in organisations]) if run else [],
+        areas=figures.areas_present([pk for pk, _ in organisations], run) if run else [],
     )
 
 

@@ -173,7 +173,7 @@ class DashboardFigures(APIView):
             organisations=organisations,
             periods=figures.periods_kept(run.today) if run else [],
             default_period=figures.default_period(run) if run else None,
-            areas=figures.areas_present([pk for pk, _ in organisations]) if run else [],
+            areas=figures.areas_present([pk for pk, _ in organisations], run) if run else [],
         )
         if not form.is_valid():
             if run is None and set(form.errors) == {"period"}:
