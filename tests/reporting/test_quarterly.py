@@ -12,11 +12,14 @@ import re
 from pathlib import Path
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from core.models import AuditEvent
 from core.reporting import quarterly
 from core.reporting.models import QuarterlyReturn
 from core.reporting.periods import Period
+from tests.factories import BudgetHolderFactory, make_budget
 from tests.reporting.test_quarterly_data import (
     EXPECTED_NORTH,
     IN_QUARTER_NORTH,
@@ -243,3 +246,16 @@ def test_the_build_of_the_next_quarter_waits_until_it_ends() -> None:
     quarterly.quarterly_returns_build_due(today=datetime.date(2026, 1, 1))
 
     assert sorted(QuarterlyReturn.objects.values_list("quarter", flat=True)) == [2, 2, 3, 3]
+
+
+def test_the_figures_take_one_query_however_many_icbs_and_budgets() -> None:
+    w = make_returns_world()
+    with CaptureQueriesContext(connection) as few:
+        quarterly.return_figures(icb_ids=[w.north.pk], quarter=QUARTER)
+    for _ in range(5):
+        make_budget(BudgetHolderFactory(organisation=w.south), period_start=QUARTER.start)
+
+    with CaptureQueriesContext(connection) as more:
+        quarterly.return_figures(icb_ids=[w.north.pk, w.south.pk, w.council.pk], quarter=QUARTER)
+
+    assert len(few) == len(more) == 1
