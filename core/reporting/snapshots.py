@@ -548,6 +548,11 @@ def _merge(cursor: Any, model: type[models.Model], stage: str) -> tuple[int, int
         else f"t.{f.column} = n.{f.column}"
         for f in fields
     )
+    # Both sides are large and the match is on every column: a hash anti-join, never a
+    # nested loop (which, scanning the table per staged row, would be quadratic). The
+    # table's statistics must be current for the planner to see its size.
+    cursor.execute(f"ANALYZE {table}")
+    cursor.execute("SET LOCAL enable_nestloop = off")
     cursor.execute(f"DELETE FROM {table} t WHERE NOT EXISTS (SELECT 1 FROM {stage} n WHERE {same})")
     deleted = cursor.rowcount
     listed = ", ".join(columns)
@@ -555,7 +560,9 @@ def _merge(cursor: Any, model: type[models.Model], stage: str) -> tuple[int, int
         f"INSERT INTO {table} ({listed}) SELECT {listed} FROM {stage} n "
         f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {same})"
     )
-    return deleted, cursor.rowcount
+    inserted = cursor.rowcount
+    cursor.execute("SET LOCAL enable_nestloop = on")
+    return deleted, inserted
 
 
 def _rebuild(today: datetime.date) -> int:
