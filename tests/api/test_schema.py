@@ -101,6 +101,7 @@ def test_the_schema_documents_every_api_operation(schema: dict[str, Any]) -> Non
         ("/api/v1/quarterly-returns/", "get"),
         ("/api/v1/quarterly-returns/{id}/", "get"),
         ("/api/v1/quarterly-returns/{id}/csv", "get"),
+        ("/api/v1/dashboard/", "get"),
     }
 
 
