@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from markupsafe import Markup, escape
 
 WIDTH = 420
-LABEL_ROW = 20
+LABEL_ROW = 22
+FONT = 17
 BAR = 20
 ROW = LABEL_ROW + BAR + 12
 TEXT = "#212b32"  # NHS text
@@ -48,7 +49,9 @@ def bar_chart(bars: Sequence[Bar], *, title: str, description: str, id_prefix: s
     height = max(ROW * len(bars), ROW) + 4
     parts = [_open(title, description, height, id_prefix)]
     if not bars:
-        parts.append(f'<text x="0" y="26" font-size="15" fill="{SECONDARY}">Nothing to show</text>')
+        parts.append(
+            f'<text x="0" y="26" font-size="{FONT}" fill="{SECONDARY}">Nothing to show</text>'
+        )
     longest = max((b.value for b in bars), default=0)
     room = WIDTH - 110
     for index, bar in enumerate(bars):
@@ -56,14 +59,15 @@ def bar_chart(bars: Sequence[Bar], *, title: str, description: str, id_prefix: s
         bar_top = top + LABEL_ROW + 2
         width = round(room * bar.value / longest, 1) if longest > 0 and bar.value > 0 else 0
         parts.append(
-            f'<text x="0" y="{top + 15}" font-size="15" fill="{TEXT}">{escape(bar.label)}</text>'
+            f'<text x="0" y="{top + 17}" font-size="{FONT}" fill="{TEXT}">'
+            f"{escape(bar.label)}</text>"
         )
         if width:
             parts.append(
                 f'<rect x="0" y="{bar_top}" width="{max(width, 2)}" height="{BAR}" fill="{BLUE}"/>'
             )
         parts.append(
-            f'<text x="{width + 8}" y="{bar_top + 15}" font-size="15" font-weight="bold" '
+            f'<text x="{width + 8}" y="{bar_top + 16}" font-size="{FONT}" font-weight="bold" '
             f'fill="{TEXT}">{escape(bar.text)}</text>'
         )
     parts.append("</svg>")
