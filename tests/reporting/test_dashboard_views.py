@@ -275,3 +275,24 @@ def test_refresh_now_queues_a_refresh_then_refuses_a_second_within_minutes(
 
 def test_refresh_now_is_a_post(world, client_for) -> None:
     assert client_for(world.commissioner).get("/dashboard/refresh/").status_code == 405
+
+
+def test_the_figures_are_those_of_the_latest_finished_run(world, client_for) -> None:
+    done = finished_run()
+    later = timezone.now() + datetime.timedelta(hours=3)
+    SnapshotRun.objects.create(
+        status=SnapshotRun.Status.RUNNING, trigger="on_demand", as_of=later, today=TODAY
+    )
+    SnapshotRun.objects.create(
+        status=SnapshotRun.Status.FAILED,
+        trigger="scheduled",
+        as_of=later,
+        today=TODAY,
+        finished_at=later,
+    )
+    page = html.unescape(client_for(world.commissioner).get("/dashboard/").content.decode())
+    text = page.replace("<strong>", "").replace("</strong>", "")
+    local = timezone.localtime(done.as_of)
+    assert f"Figures as of {local:%-d %B %Y} at {local:%H:%M}" in text
+    ahead = timezone.localtime(later)
+    assert f"at {ahead:%H:%M}" not in text
