@@ -282,3 +282,12 @@ def test_an_outcomes_job_builds_a_workbook_with_a_sheet_per_section(world: World
     ]
     about = dict(book["About"].iter_rows(min_row=2, values_only=True))  # type: ignore[arg-type]
     assert about["Period"] == period.label
+
+
+def test_the_reports_page_leads_to_the_quarterly_returns_and_the_dashboard(
+    world: World, client_for: Any
+) -> None:
+    page = client_for(world.finance_officer).get(reverse("reporting:report_list"))
+    html = page.content.decode()
+    assert f'href="{reverse("reporting:return_list")}"' in html
+    assert f'href="{reverse("reporting:dashboard")}"' in html
