@@ -46,7 +46,8 @@ lint:
 
 typecheck:
 	$(VENV)/bin/mypy $$(ls */services.py */selectors*.py */permissions.py marketplace/[a-z]*.py \
-		outcomes/[a-z]*.py outcomes/api/[a-z]*.py 2>/dev/null | grep -v -e urls.py -e /forms_ -e /admin.py | sort -u) \
+		outcomes/[a-z]*.py outcomes/api/[a-z]*.py core/reporting/[a-z]*.py core/reporting/api/[a-z]*.py \
+		2>/dev/null | grep -v -e urls -e /forms_ -e /admin.py | sort -u) \
 		budgets/ledger.py budgets/allocation.py budgets/monitoring.py budgets/ras.py
 
 # The suite runs in parallel, one worker per CPU (pytest-xdist); each worker has its own
