@@ -1386,6 +1386,7 @@ def page_only() -> None:
         f"Dashboard page only, {datetime.datetime.now(tz=datetime.UTC):%Y-%m-%d %H:%M} UTC, on "
         f"the last run's data ({budgets:,} budgets, {entries:,} entries), warm, "
         f"{page['requests']} requests over {page['variants']} filter mixes",
+        *([f"  {os.environ['BENCH_NOTE']}"] if os.environ.get("BENCH_NOTE") else []),
         PAGE_HEADER,
         _page_line(f"{budgets:,} budgets", page),
         "",
