@@ -475,6 +475,7 @@ class BudgetAdmin(BudgetsAdmin):
     ]
     list_filter = [
         "state",
+        "contributions__stream",
         "payment_schedule",
         "period_start",
         ("holder__organisation", admin.RelatedOnlyFieldListFilter),
@@ -522,7 +523,7 @@ class LedgerTransactionAdmin(BudgetsAdmin):
 
     holder_path = "budget__holder"
     list_display = ["posted_at", "occurred_on", "kind", "budget", "description", "moved"]
-    list_filter = ["kind", "occurred_on"]
+    list_filter = ["kind", "contribution__stream", "occurred_on"]
     search_fields = [
         "description",
         "idempotency_key",
@@ -619,6 +620,7 @@ class SpendAdmin(BudgetsAdmin):
     list_filter = [
         "state",
         "category",
+        "contribution__stream",
         "spent_on",
         ("budget__holder__organisation", admin.RelatedOnlyFieldListFilter),
     ]
