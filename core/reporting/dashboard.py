@@ -453,12 +453,16 @@ def _figure_rows(
     ids: list[int], filters: DashboardFilters
 ) -> dict[tuple[str, str, str, str], _Figure]:
     """{(section, measure, key, area): figure} summed over the organisations. Market
-    rows are read for every area (their breakdown by area), the rest for the filter's
-    route and area only (blank = all)."""
+    providers are read for every area (their breakdown by area), the rest for the
+    filter's route and area only (blank = all)."""
     others = Q(route=filters.route, area=filters.area) & ~Q(section="market")
     market = Q(section="market", route="")
     if filters.area:
         market &= Q(area=filters.area)
+    else:
+        # The page breaks only the providers down by area: the other market figures'
+        # area rows (every category in every area) would be read for nothing.
+        market &= Q(area="") | Q(measure="providers")
     rows = (
         FigureSnapshot.objects.filter(organisation_id__in=ids)
         .filter(Q(period="") | Q(period=filters.period.key))

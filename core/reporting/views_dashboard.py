@@ -63,12 +63,21 @@ class Links:
 
     def __init__(self, request: HttpRequest) -> None:
         self.principals = request_principals(request)
+        # A page has a few hundred links to a dozen lists: each list is checked and
+        # reversed once.
+        self._bases: dict[tuple[str, tuple[Any, ...]], str | None] = {}
+
+    def _base(self, name: str, args: tuple[Any, ...]) -> str | None:
+        if (name, args) not in self._bases:
+            rule = rule_for(name)
+            allowed = rule is not None and allows(rule, self.principals)
+            self._bases[(name, args)] = reverse(name, args=args) if allowed else None
+        return self._bases[(name, args)]
 
     def __call__(self, name: str, *args: Any, **query: Any) -> str | None:
-        rule = rule_for(name)
-        if rule is None or not allows(rule, self.principals):
+        url = self._base(name, args)
+        if url is None:
             return None
-        url = reverse(name, args=args)
         kept = {k: v for k, v in query.items() if v not in (None, "")}
         return f"{url}?{urlencode(kept)}" if kept else url
 
