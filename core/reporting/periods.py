@@ -137,11 +137,6 @@ def last_completed_quarter(today: datetime.date) -> Period:
     return Period(current.financial_year, (current.quarter or 1) - 1)
 
 
-def postcode_area(postcode: str) -> str:
-    """The postcode area: the leading letters ("LS" for "LS6 1AB")."""
-    match = re.match(r"[A-Za-z]{1,2}", postcode.strip())
-    return match.group(0).upper() if match else ""
-
-
-# The same in SQL, for the snapshot queries: ``POSTCODE_AREA_SQL % "h.postcode"``.
+# The postcode area (``marketplace.matching.postcode_area``: "LS" for "LS6 1AB") in SQL,
+# for the snapshot queries: ``POSTCODE_AREA_SQL % "h.postcode"``.
 POSTCODE_AREA_SQL = "coalesce(substring(upper(%s) from '^[A-Z]{1,2}'), '')"

@@ -30,8 +30,9 @@ from budgets.models import (
     SurplusRecovery,
 )
 from core.reporting.dashboard import DashboardFilters, dashboard_figures
-from core.reporting.periods import Period, financial_year_of, postcode_area
+from core.reporting.periods import Period, financial_year_of
 from core.reporting.snapshots import snapshot_refresh
+from marketplace.matching import postcode_area
 from marketplace.models import Category, Provider, Service
 from plans.models import SupportPlan
 from tests.reporting.dataset import Dataset, build_dataset

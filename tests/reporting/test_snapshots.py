@@ -38,8 +38,9 @@ from core.reporting.models import (
     SnapshotRun,
     SpendSnapshot,
 )
-from core.reporting.periods import Period, periods_kept, postcode_area
+from core.reporting.periods import Period, periods_kept
 from core.reporting.snapshots import snapshot_refresh
+from marketplace.matching import postcode_area
 from marketplace.models import Category, Provider, Service
 from plans.models import SupportPlan
 from tests.reporting.dataset import Dataset, build_dataset
