@@ -15,6 +15,7 @@ RAS questionnaires (commissioners of that organisation), and a holder's details
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 from decimal import Decimal
@@ -23,10 +24,13 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Model, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Min, Model, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, Greatest, Least
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.dateparse import parse_date
 from django.utils.html import format_html
 
 from budgets.ledger import MAX_MOVEMENT_PENCE, format_pence
@@ -41,6 +45,7 @@ from budgets.models import (
     LedgerAccount,
     LedgerEntry,
     LedgerTransaction,
+    ManagementOption,
     MonitoringFlag,
     RasAnswer,
     RasAssessment,
@@ -441,6 +446,190 @@ class FundingContributionInline(ReadOnlyInline):
         return pounds(account.balance_pence) if account else ""
 
 
+# The dashboard's people figures, as lists of budgets ------------------------------------
+# core/reporting/snapshots.py counts a budget as in place on a day d when it ever became
+# active and greatest(period_start, active_from) <= d <= least(period_end, ended_on,
+# today). These filters apply the same rule, so a figure on the dashboard links to the
+# budgets behind it. Their value is a day ("2026-03-31") or a range of days
+# ("2026-04-01/2026-06-30"); a value that is not one is ignored.
+
+EVER_ACTIVE = Q(active_from__isnull=False) | Q(
+    state__in=[Budget.State.ACTIVE, Budget.State.SUSPENDED]
+)
+
+
+def budgets_in_place(
+    queryset: QuerySet[Any], start: datetime.date, end: datetime.date
+) -> QuerySet[Any]:
+    """The budgets in place on some day from ``start`` to ``end``, both included."""
+    return queryset.alias(
+        in_place_from=Greatest("period_start", Coalesce("active_from", "period_start")),
+        in_place_to=Least(
+            "period_end", Coalesce("ended_on", "period_end"), Value(timezone.localdate())
+        ),
+    ).filter(EVER_ACTIVE, in_place_from__lte=end, in_place_to__gte=start)
+
+
+class DaysFilter(admin.SimpleListFilter):
+    """A filter that the dashboard's links set: shown, with the days it was given, only
+    when it is in use."""
+
+    def days(self) -> tuple[datetime.date, datetime.date] | None:
+        first, _, last = (self.value() or "").partition("/")
+        start, end = parse_date_or_none(first), parse_date_or_none(last or first)
+        if start is None or end is None or end < start:
+            return None
+        return start, end
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        days = self.days()
+        if days is None:
+            return []
+        start, end = days
+        when = (
+            date_format(start, "j M Y")
+            if start == end
+            else f"{date_format(start, 'j M Y')} to {date_format(end, 'j M Y')}"
+        )
+        return [(self.value() or "", when)]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        days = self.days()
+        return queryset if days is None else self.narrow(queryset, *days)
+
+    def narrow(
+        self, queryset: QuerySet[Any], start: datetime.date, end: datetime.date
+    ) -> QuerySet[Any]:
+        raise NotImplementedError
+
+
+def parse_date_or_none(value: str) -> datetime.date | None:
+    try:
+        return parse_date(value)
+    except ValueError:
+        return None
+
+
+class InPlaceFilter(DaysFilter):
+    title = "in place"
+    parameter_name = "in_place"
+
+    def narrow(self, queryset: QuerySet[Any], start: datetime.date, end: datetime.date) -> Any:
+        return budgets_in_place(queryset, start, end)
+
+
+class BeganFilter(DaysFilter):
+    """In place in the days, for a holder whose first budget ever began in them (the
+    dashboard's "new")."""
+
+    title = "holder's first budget began"
+    parameter_name = "first_began"
+
+    def narrow(self, queryset: QuerySet[Any], start: datetime.date, end: datetime.date) -> Any:
+        first = (
+            Budget.objects.filter(EVER_ACTIVE)
+            .values("holder_id")
+            .annotate(began=Min(Greatest("period_start", Coalesce("active_from", "period_start"))))
+            .filter(began__gte=start, began__lte=end)
+            .values("holder_id")
+        )
+        return budgets_in_place(queryset, start, end).filter(holder_id__in=first)
+
+
+class EndedFilter(DaysFilter):
+    """In place in the days, for a holder with no budget in place on the last of them
+    (the dashboard's "ended")."""
+
+    title = "ended"
+    parameter_name = "ended"
+
+    def narrow(self, queryset: QuerySet[Any], start: datetime.date, end: datetime.date) -> Any:
+        return budgets_in_place(queryset, start, end).exclude(
+            holder_id__in=budgets_in_place(Budget.objects.all(), end, end).values("holder_id")
+        )
+
+
+class FundersFilter(admin.SimpleListFilter):
+    """Integrated budgets: contributions from more than one organisation."""
+
+    title = "funded by"
+    parameter_name = "funders"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("several", "More than one organisation (integrated)"), ("one", "One organisation")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() not in ("several", "one"):
+            return queryset
+        several = (
+            FundingContribution.objects.values("budget_id")
+            .annotate(funders=Count("funder_id", distinct=True))
+            .filter(funders__gt=1)
+            .values("budget_id")
+        )
+        if self.value() == "several":
+            return queryset.filter(pk__in=several)
+        return queryset.exclude(pk__in=several)
+
+
+class OptionFilter(admin.SimpleListFilter):
+    """How the budget is managed, as the dashboard counts it: the option all its
+    contributions share, or "a mix of ways"."""
+
+    title = "managed as"
+    parameter_name = "managed"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [*ManagementOption.choices, ("mixed", "A mix of ways")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if value not in {*ManagementOption.values, "mixed"}:
+            return queryset
+        options = (
+            FundingContribution.objects.values("budget_id")
+            .annotate(options=Count("management_option", distinct=True))
+            .values("budget_id")
+        )
+        if value == "mixed":
+            return queryset.filter(pk__in=options.filter(options__gt=1))
+        return queryset.filter(pk__in=options.filter(options=1)).filter(
+            contributions__management_option=value
+        )
+
+
+class AgeFilter(admin.SimpleListFilter):
+    """Adults or children (under 18) on a day: "children:2026-03-31"."""
+
+    title = "age"
+    parameter_name = "age_on"
+
+    def split(self) -> tuple[str, datetime.date] | None:
+        group, _, raw = (self.value() or "").partition(":")
+        day = parse_date_or_none(raw)
+        return (group, day) if group in ("adults", "children") and day else None
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        split = self.split()
+        if split is None:
+            return []
+        group, day = split
+        return [(self.value() or "", f"{group.capitalize()} on {date_format(day, 'j M Y')}")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        split = self.split()
+        if split is None:
+            return queryset
+        group, day = split
+        try:
+            eighteen = day.replace(year=day.year - 18)
+        except ValueError:  # 29 February
+            eighteen = day.replace(year=day.year - 18, day=28)
+        if group == "children":
+            return queryset.filter(holder__date_of_birth__gt=eighteen)
+        return queryset.filter(holder__date_of_birth__lte=eighteen)
+
+
 def _budget_totals(queryset: QuerySet[Budget]) -> QuerySet[Budget]:
     # Subqueries, not two Sums over joins, which would multiply each other.
     yearly = (
@@ -476,9 +665,19 @@ class BudgetAdmin(BudgetsAdmin):
     list_filter = [
         "state",
         "contributions__stream",
+        FundersFilter,
+        ("contributions__funder", admin.RelatedOnlyFieldListFilter),
+        "holder__eligibility_route",
         "payment_schedule",
         "period_start",
         ("holder__organisation", admin.RelatedOnlyFieldListFilter),
+        ("holder__council", admin.RelatedOnlyFieldListFilter),
+        # Set by the dashboard's links (shown only when in use).
+        InPlaceFilter,
+        BeganFilter,
+        EndedFilter,
+        OptionFilter,
+        AgeFilter,
     ]
     search_fields = ["holder__name", "holder__nhs_number"]
     list_select_related = ["holder"]

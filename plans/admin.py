@@ -14,10 +14,12 @@ import re
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import Q, QuerySet
+from django.db.models import Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import TruncDate
 from django.http import HttpRequest
 from django.utils import timezone
 
+from budgets.admin import DaysFilter
 from budgets.ledger import format_pence
 from budgets.models import BudgetHolder
 from core.admin import AuditedViewsAdmin, open_admin_app_to, opened_to_member
@@ -65,6 +67,25 @@ class ReviewDueFilter(admin.SimpleListFilter):
         if self.value() == "none":
             return queryset.filter(next_review_on__isnull=True)
         return queryset
+
+
+class FirstApprovedFilter(DaysFilter):
+    """Each holder's first approved plan, approved (local date) in the days: the plans
+    behind the dashboard's time from referral to an approved plan."""
+
+    title = "holder's first plan approved"
+    parameter_name = "first_approved"
+
+    def narrow(self, queryset: QuerySet[Any], start: datetime.date, end: datetime.date) -> Any:
+        first = (
+            SupportPlan.objects.filter(holder_id=OuterRef("holder_id"), approved_at__isnull=False)
+            .values("holder_id")
+            .annotate(first=Min("approved_at"))
+            .values("first")
+        )
+        return queryset.alias(
+            approved_on=TruncDate("approved_at", tzinfo=timezone.get_current_timezone())
+        ).filter(approved_at=Subquery(first), approved_on__gte=start, approved_on__lte=end)
 
 
 class ReadOnlyPlanInline(admin.TabularInline):  # type: ignore[type-arg]
@@ -130,7 +151,10 @@ class SupportPlanAdmin(AuditedViewsAdmin):
         "state",
         "needs_commissioner",
         ReviewDueFilter,
+        "holder__eligibility_route",
         ("holder__organisation", admin.RelatedOnlyFieldListFilter),
+        ("holder__council", admin.RelatedOnlyFieldListFilter),
+        FirstApprovedFilter,  # set by the dashboard's links (shown only when in use)
     ]
     search_fields = ["holder__name", "holder__nhs_number"]
     list_select_related = ["holder"]

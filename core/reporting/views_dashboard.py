@@ -29,23 +29,27 @@ from core.reporting.forms_dashboard import ALL, DashboardFilterForm, SpendTarget
 from core.reporting.periods import Period
 from core.reporting.targets import spend_target_set, target_organisations
 from outcomes.charts import chart_description, outcome_chart
-from users.models import Membership, Role
+from users.models import Membership, Organisation, Role
 
 DASHBOARD_ROLES = (Role.COMMISSIONER, Role.FINANCE_OFFICER)
 
 
 def dashboard_organisations(user: Any) -> list[tuple[int, str]]:
     """The organisations whose dashboard the user may see, as (id, name), by name."""
+    return [(pk, name) for pk, name, _ in _organisations_with_kind(user)]
+
+
+def _organisations_with_kind(user: Any) -> list[tuple[int, str, str]]:
     if not getattr(user, "is_authenticated", False):
         return []
-    seen: dict[int, str] = {}
-    for pk, name in (
+    seen: dict[int, tuple[int, str, str]] = {}
+    for pk, name, kind in (
         Membership.objects.filter(user=user, role__in=DASHBOARD_ROLES)
         .order_by("organisation__name", "organisation_id")
-        .values_list("organisation_id", "organisation__name")
+        .values_list("organisation_id", "organisation__name", "organisation__kind")
     ):
-        seen.setdefault(pk, name)
-    return list(seen.items())
+        seen.setdefault(pk, (pk, name, kind))
+    return list(seen.values())
 
 
 def filter_form(data: Any, organisations: list[tuple[int, str]], run: Any) -> DashboardFilterForm:
@@ -59,18 +63,34 @@ def filter_form(data: Any, organisations: list[tuple[int, str]], run: Any) -> Da
 
 
 class Links:
-    """Where each figure leads: a URL if the user may open that list, else None."""
+    """Where each figure leads: a URL if the user may open that list, else None. An
+    admin list counts only if the user may view that model there (the admin opens
+    some models to commissioners alone)."""
 
     def __init__(self, request: HttpRequest) -> None:
+        self.request = request
         self.principals = request_principals(request)
         # A page has a few hundred links to a dozen lists: each list is checked and
         # reversed once.
         self._bases: dict[tuple[str, tuple[Any, ...]], str | None] = {}
 
+    def _allowed(self, name: str) -> bool:
+        rule = rule_for(name)
+        if rule is None or not allows(rule, self.principals):
+            return False
+        if name.startswith("admin:") and name.endswith("_changelist"):
+            from django.contrib import admin
+
+            for model, model_admin in admin.site._registry.items():
+                meta = model._meta
+                if name == f"admin:{meta.app_label}_{meta.model_name}_changelist":
+                    return bool(model_admin.has_view_or_change_permission(self.request))
+            return False
+        return True
+
     def _base(self, name: str, args: tuple[Any, ...]) -> str | None:
         if (name, args) not in self._bases:
-            rule = rule_for(name)
-            allowed = rule is not None and allows(rule, self.principals)
+            allowed = self._allowed(name)
             self._bases[(name, args)] = reverse(name, args=args) if allowed else None
         return self._bases[(name, args)]
 
@@ -162,8 +182,40 @@ def _charts(d: figures.Dashboard, outcomes: Any) -> dict[str, Any]:
     return charts
 
 
+def _people_links(links: Links, filters: Any, today: Any, holder_org: dict[str, int]) -> Any:
+    """The link of a people figure to the budgets behind it in the admin's budget list:
+    ``group`` is "" (all), "route", "option" or "age", ``key`` the row's, ``measure``
+    the column (at_end, active_now, new, ended or integrated)."""
+    if filters is None:
+        return lambda group, key, measure: None
+    period = filters.period
+    last_day = str(period.ends_by(today))
+    days = f"{period.start}/{last_day}"
+    by_measure = {
+        "at_end": {"in_place": last_day},
+        "active_now": {"in_place": days, "state__exact": "active"},
+        "new": {"first_began": days},
+        "ended": {"ended": days},
+        "integrated": {"in_place": days, "funders": "several"},
+    }
+
+    def people_link(group: str, key: str, measure: str) -> str | None:
+        query: dict[str, Any] = {
+            **holder_org,
+            **by_measure[measure],
+            "holder__eligibility_route__exact": key if group == "route" else filters.route,
+            "managed": key if group == "option" else filters.option,
+        }
+        if group == "age":
+            query["age_on"] = f"{key}:{last_day}"
+        return links("admin:budgets_budget_changelist", **query)
+
+    return people_link
+
+
 def dashboard(request: HttpRequest) -> HttpResponse:
-    organisations = dashboard_organisations(request.user)
+    with_kind = _organisations_with_kind(request.user)
+    organisations = [(pk, name) for pk, name, _ in with_kind]
     if not organisations:
         raise PermissionDenied
     run = figures.latest_run()
@@ -193,6 +245,18 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         ids = form.organisation_ids()
         filters = form.filters()
         single = "" if form.combined else str(ids[0])
+        kinds = {pk: kind for pk, _, kind in with_kind}
+        # The admin lists' filter for the organisation's people: an ICB's holders, or
+        # a council's (none when combined: the admin shows only the user's anyway).
+        holder_org = (
+            {}
+            if form.combined
+            else {
+                "holder__organisation__id__exact"
+                if kinds.get(ids[0]) == Organisation.Kind.ICB
+                else "holder__council__id__exact": ids[0]
+            }
+        )
         d = figures.dashboard_figures(
             organisation_ids=ids, organisation_names=names, filters=filters, run=run
         )
@@ -215,6 +279,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 "organisation_query": ALL if d.combined else str(ids[0]),
                 "outcome_period": figures.outcome_period_code(filters.period) if filters else "",
                 "basis": figures.basis_points,
+                "holder_org": holder_org,
+                "people_link": _people_links(links, filters, run.today, holder_org),
+                # The period so far, as the admin's day filters take it.
+                "period_days": (
+                    f"{filters.period.start}/{filters.period.ends_by(run.today)}" if filters else ""
+                ),
                 "route_links": lambda key: links(
                     "budgets:holder_list", organisation=single, route=key
                 ),

@@ -15,7 +15,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from budgets.ledger import format_pence
-from core.reporting.dashboard import DashboardFilters, dashboard_figures
+from core.reporting.dashboard import (
+    OPTION_LABELS,
+    ROUTE_LABELS,
+    DashboardFilters,
+    dashboard_figures,
+)
 from core.reporting.models import FigureSnapshot, MoneySnapshot, PeopleSnapshot, SnapshotRun
 from core.reporting.periods import Period
 from tests.factories import MembershipFactory, with_mfa
@@ -296,3 +301,112 @@ def test_the_figures_are_those_of_the_latest_finished_run(world, client_for) -> 
     assert f"Figures as of {local:%-d %B %Y} at {local:%H:%M}" in text
     ahead = timezone.localtime(later)
     assert f"at {ahead:%H:%M}" not in text
+
+
+def _admin_holders(client: Client, url: str) -> set[int]:
+    """The holders of the budgets (or plans) an admin list shows at that link."""
+    path, _, query = url.partition("?")
+    response = client.get(f"{path}?{query}")
+    assert response.status_code == 200, url
+    return set(response.context["cl"].queryset.values_list("holder_id", flat=True))
+
+
+def _links(page: str) -> dict[str, str]:
+    """Each link's hidden words (what it opens) to its address."""
+    import re
+
+    return {
+        words.strip(): href
+        for href, words in re.findall(
+            r'<a href="([^"]+)">[^<]*<span class="nhsuk-u-visually-hidden">([^<]+)</span></a>',
+            page,
+        )
+    }
+
+
+@pytest.mark.parametrize(
+    ("who", "org", "period"),
+    [
+        ("commissioner_a", "icb_a", "2026"),
+        ("commissioner_a", "icb_a", "2025"),
+        ("commissioner_a", "icb_a", "2026Q1"),
+        ("commissioner_c", "council", "2026"),
+    ],
+)
+def test_each_people_figure_links_to_the_budgets_of_the_people_it_counts(
+    ds, who: str, org: str, period: str
+) -> None:
+    """Every people figure's link opens the admin's budget list narrowed to the budgets
+    of exactly the people the figure counts."""
+    data, _run = ds
+    organisation = getattr(data, org)
+    client = signed_in(data.users[who])
+    page = _page(client, organisation=organisation.pk, period=period)
+    links = _links(page)
+    expected = Expected(DATA_TODAY).people(organisation.pk, DashboardFilters(Period.parse(period)))
+    measures = {
+        "at the end": "at_end",
+        "active today": "active_now",
+        "new": "new",
+        "ended": "ended",
+        "integrated": "integrated",
+    }
+    checked = 0
+    for words, measure in measures.items():
+        url = links[f"{words}: open their budgets"]
+        assert len(_admin_holders(client, url)) == expected["total"][measure], (words, url)
+        checked += 1
+    for route, counts in expected["route"].items():
+        label = ROUTE_LABELS[route]
+        for words, measure in measures.items():
+            if words == "integrated" or not counts[measure]:
+                continue
+            url = links[f"{words}: {label}"]
+            assert len(_admin_holders(client, url)) == counts[measure], (route, words, url)
+            checked += 1
+    for option, counts in expected["option"].items():
+        label = OPTION_LABELS[option]
+        for words, measure in measures.items():
+            if words == "integrated" or not counts[measure]:
+                continue
+            url = links[f"{words}: {label}"]
+            assert len(_admin_holders(client, url)) == counts[measure], (option, words, url)
+            checked += 1
+    for group, counts in expected["age"].items():
+        for words, measure in measures.items():
+            if words == "integrated" or not counts[measure]:
+                continue
+            url = links[f"{words}: {group.capitalize()}"]
+            assert len(_admin_holders(client, url)) == counts[measure], (group, words, url)
+            checked += 1
+    assert checked > 10
+
+
+def test_referral_to_plan_links_to_each_holders_first_approved_plan(ds) -> None:
+    from plans.models import SupportPlan
+
+    data, _run = ds
+    client = signed_in(data.users["commissioner_a"])
+    page = _page(client, organisation=data.icb_a.pk, period="2026")
+    url = _links(page)["first plans approved: open the list"]
+    path, _, query = url.partition("?")
+    plans = client.get(f"{path}?{query}").context["cl"].queryset
+    first = {}
+    for plan in SupportPlan.objects.filter(approved_at__isnull=False).order_by("approved_at"):
+        first.setdefault(plan.holder_id, plan)
+    period = Period.parse("2026")
+    expected = {
+        plan.pk
+        for plan in first.values()
+        if period.start <= timezone.localdate(plan.approved_at) <= period.ends_by(DATA_TODAY)
+        and data.icb_a.pk in (plan.holder.organisation_id, plan.holder.council_id)
+    }
+    assert set(plans.values_list("pk", flat=True)) == expected
+    assert f">{len(expected)}<" in page
+
+
+def test_a_finance_officer_gets_no_link_to_the_plans_admin(ds) -> None:
+    data, _run = ds
+    page = _page(signed_in(data.users["finance_a"]), period="2026")
+    assert reverse("admin:plans_supportplan_changelist") not in page
+    assert reverse("admin:budgets_budget_changelist") in page
