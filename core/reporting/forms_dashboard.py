@@ -22,6 +22,11 @@ _PERCENT_RE = re.compile(r"^\d{1,3}(\.\d{1,2})?$")
 MAX_RELEVANT_SPEND_PENCE = 10**15  # ten trillion pounds: far above any organisation's
 
 
+# Filter fields as drawn, by (name, value, choices, errors); see field_group.
+_RENDERED: dict[tuple[Any, ...], str] = {}
+RENDERED_KEPT = 2000
+
+
 class DashboardFilterForm(forms.Form):
     organisation = forms.ChoiceField(
         label="Organisation",
@@ -80,6 +85,22 @@ class DashboardFilterForm(forms.Form):
         field = self.fields[name]
         assert isinstance(field, forms.ChoiceField)  # noqa: S101 - declared above
         field.choices = choices
+
+    def field_group(self, name: str) -> str:
+        """``self[name].as_field_group()``, remembered across requests: the NHS.UK
+        select is the slowest part of the page to draw, and the same fields (name,
+        choices, value and errors) come back request after request."""
+        bound = self[name]
+        field = self.fields[name]
+        choices = tuple(getattr(field, "choices", ()))
+        key = (name, str(bound.value()), choices, tuple(bound.errors))
+        html = _RENDERED.get(key)
+        if html is None:
+            html = bound.as_field_group()
+            if len(_RENDERED) >= RENDERED_KEPT:
+                _RENDERED.clear()
+            _RENDERED[key] = html
+        return html
 
     def organisation_ids(self) -> list[int]:
         """The organisations the figures are for: the chosen one, all of them for
