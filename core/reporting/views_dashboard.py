@@ -108,7 +108,7 @@ def figure(text: Any, href: str | None, what: str) -> Markup:
     open. ``what`` is read after the number by screen readers, so the link says what
     it opens. Python rather than a template macro, as the page has hundreds; every
     part is escaped (Markup.format would do the same, several times slower)."""
-    if not href:
+    if not href or text == 0:  # a count of none leads to an empty list
         return escape(text)
     return Markup(  # noqa: S704 - every part escaped
         f'<a href="{escape(href)}">{escape(text)}'

@@ -101,6 +101,12 @@ def test_a_commissioner_reads_the_dashboard_and_sets_the_target(page: Page) -> N
     page.locator("#target").scroll_into_view_if_needed()
     then_the_page_is_accessible(page, "dashboard-target-saved")
 
+    # A figure opens the records behind it: the budgets of the people it counts.
+    page.get_by_role("link", name=re.compile(r"at the end: open their budgets$")).click()
+    then_i_see_the_text(page, "By in place")
+    expect(page.locator("#result_list tbody tr").first).to_be_visible()
+    then_the_page_is_accessible(page, "dashboard-figure-in-the-admin")
+
 
 def test_a_finance_officer_reads_the_dashboard_on_a_phone(page: Page) -> None:
     data = given_the_figures_are_worked_out()
