@@ -630,6 +630,29 @@ class AgeFilter(admin.SimpleListFilter):
         return queryset.filter(holder__date_of_birth__lte=eighteen)
 
 
+class PostcodeAreaFilter(admin.SimpleListFilter):
+    """The holder's postcode area, as the dashboard reads it (the leading letters:
+    "LS" for LS6 1AB). Shown only when in use."""
+
+    title = "postcode area"
+    parameter_name = "area"
+    postcode_path = "holder__postcode"
+
+    def area(self) -> str | None:
+        value = (self.value() or "").upper()
+        return value if re.fullmatch(r"[A-Z]{1,2}", value) else None
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        area = self.area()
+        return [(self.value() or "", area)] if area else []
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        area = self.area()
+        if area is None:
+            return queryset
+        return queryset.filter(**{f"{self.postcode_path}__iregex": f"^{area}([^A-Z]|$)"})
+
+
 def _budget_totals(queryset: QuerySet[Budget]) -> QuerySet[Budget]:
     # Subqueries, not two Sums over joins, which would multiply each other.
     yearly = (
@@ -678,6 +701,7 @@ class BudgetAdmin(BudgetsAdmin):
         EndedFilter,
         OptionFilter,
         AgeFilter,
+        PostcodeAreaFilter,
     ]
     search_fields = ["holder__name", "holder__nhs_number"]
     list_select_related = ["holder"]

@@ -19,7 +19,7 @@ from django.db.models.functions import TruncDate
 from django.http import HttpRequest
 from django.utils import timezone
 
-from budgets.admin import DaysFilter
+from budgets.admin import DaysFilter, PostcodeAreaFilter
 from budgets.ledger import format_pence
 from budgets.models import BudgetHolder
 from core.admin import AuditedViewsAdmin, open_admin_app_to, opened_to_member
@@ -154,7 +154,9 @@ class SupportPlanAdmin(AuditedViewsAdmin):
         "holder__eligibility_route",
         ("holder__organisation", admin.RelatedOnlyFieldListFilter),
         ("holder__council", admin.RelatedOnlyFieldListFilter),
-        FirstApprovedFilter,  # set by the dashboard's links (shown only when in use)
+        # Set by the dashboard's links (shown only when in use).
+        FirstApprovedFilter,
+        PostcodeAreaFilter,
     ]
     search_fields = ["holder__name", "holder__nhs_number"]
     list_select_related = ["holder"]

@@ -229,6 +229,7 @@ def _people_links(links: Links, filters: Any, today: Any, holder_org: dict[str, 
             **by_measure[measure],
             "holder__eligibility_route__exact": key if group == "route" else filters.route,
             "managed": key if group == "option" else filters.option,
+            "area": filters.area,
         }
         if group == "age":
             query["age_on"] = f"{key}:{last_day}"

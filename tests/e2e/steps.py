@@ -7,6 +7,7 @@ fails with a readable list of every violation.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from pathlib import Path
@@ -16,6 +17,7 @@ import pyotp
 from django.conf import settings
 from django.test import Client
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.e2e.browser import record_of
 
@@ -177,3 +179,19 @@ def _describe(page: Page, violations: list[dict[str, Any]]) -> str:
             for detail in (node["summary"] or "").splitlines():
                 lines.append(f"      {detail}")
     return "\n".join(lines)
+
+
+def then_nothing_scrolls_sideways(page: Page) -> None:
+    """The page is no wider than the screen (WCAG 1.4.10 reflow, at 320px)."""
+    # The header's script folds menu items that do not fit into "More" once the page
+    # has loaded: measure after it has had the chance (the assertion below still fails
+    # a page that stays too wide).
+    with contextlib.suppress(PlaywrightTimeoutError):
+        page.wait_for_function(
+            "document.documentElement.scrollWidth <= document.documentElement.clientWidth",
+            timeout=3000,
+        )
+    widths = page.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert widths[0] <= widths[1], f"{page.url} is {widths[0]}px wide on a {widths[1]}px screen"

@@ -22,6 +22,7 @@ from tests.e2e.steps import (
     given_i_open,
     then_i_see_the_heading,
     then_i_see_the_text,
+    then_nothing_scrolls_sideways,
     then_the_error_summary_lists,
     then_the_page_is_accessible,
     when_i_choose,
@@ -108,13 +109,6 @@ def given_a_market(world: World) -> dict[str, Any]:
         price=(5_00, CostOption.Per.SESSION),
     )
     return {"swim": swim, "group": group}
-
-
-def then_nothing_scrolls_sideways(page: Page) -> None:
-    widths = page.evaluate(
-        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
-    )
-    assert widths[0] <= widths[1], f"{page.url} is {widths[0]}px wide on a {widths[1]}px screen"
 
 
 def test_a_visitor_searches_with_a_filter_and_opens_a_service(page: Page, world: World) -> None:

@@ -8,7 +8,7 @@ import datetime
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from budgets import services
 from budgets.models import Spend
@@ -18,6 +18,7 @@ from tests.e2e.steps import (
     then_each_error_link_moves_focus_to_its_field,
     then_i_see_the_heading,
     then_i_see_the_text,
+    then_nothing_scrolls_sideways,
     then_the_error_summary_lists,
     then_the_page_is_accessible,
     then_the_title_starts_with,
@@ -27,13 +28,6 @@ from tests.e2e.steps import (
 )
 
 pytestmark = pytest.mark.e2e
-
-
-def then_nothing_scrolls_sideways(page: Page) -> None:
-    widths = page.evaluate(
-        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
-    )
-    assert widths[0] <= widths[1], f"{page.url} is {widths[0]}px wide on a {widths[1]}px screen"
 
 
 def test_a_budget_holder_checks_their_budget_and_spending(page, world):

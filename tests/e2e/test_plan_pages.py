@@ -25,6 +25,7 @@ from tests.e2e.steps import (
     then_i_am_on,
     then_i_see_the_heading,
     then_i_see_the_text,
+    then_nothing_scrolls_sideways,
     then_the_error_summary_lists,
     then_the_page_is_accessible,
     then_the_title_starts_with,
@@ -58,13 +59,6 @@ def when_i_tick(page: Page, label: str) -> None:
 def when_i_switch_to(page: Page, user: object) -> None:
     page.context.clear_cookies()
     given_i_am_signed_in_as(page, user)
-
-
-def then_nothing_scrolls_sideways(page: Page) -> None:
-    widths = page.evaluate(
-        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
-    )
-    assert widths[0] <= widths[1], f"{page.url} is {widths[0]}px wide on a {widths[1]}px screen"
 
 
 def then_the_task_is(page: Page, step: str, status: str) -> None:

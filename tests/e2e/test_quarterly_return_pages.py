@@ -22,6 +22,7 @@ from tests.e2e.steps import (
     then_i_am_on,
     then_i_see_the_heading,
     then_i_see_the_text,
+    then_nothing_scrolls_sideways,
     then_the_page_is_accessible,
     when_i_press,
 )
@@ -97,10 +98,10 @@ def test_the_return_reads_on_a_phone(page: Page) -> None:
     page.set_viewport_size({"width": 320, "height": 800})
 
     given_i_open(page, "/reports/quarterly-returns/")
-    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    then_nothing_scrolls_sideways(page)
     then_the_page_is_accessible(page, "quarterly-return-list-phone")
 
     given_i_open(page, f"/reports/quarterly-returns/{QuarterlyReturn.objects.get(icb=w.north).pk}/")
-    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    then_nothing_scrolls_sideways(page)
     then_the_page_is_accessible(page, "quarterly-return-detail-phone")
     page.screenshot(path=SCREENSHOTS / "quarterly-return-detail-phone-top.png")

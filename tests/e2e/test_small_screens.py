@@ -9,6 +9,7 @@ from tests.e2e.steps import (
     given_i_am_signed_in_as,
     given_i_open,
     then_i_see_the_heading,
+    then_nothing_scrolls_sideways,
     then_the_page_is_accessible,
 )
 from tests.factories import InvitationFactory, NotificationFactory
@@ -18,13 +19,6 @@ pytestmark = pytest.mark.e2e
 
 def given_a_small_screen(page: Page) -> None:
     page.set_viewport_size({"width": 320, "height": 640})
-
-
-def then_nothing_scrolls_sideways(page: Page) -> None:
-    widths = page.evaluate(
-        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
-    )
-    assert widths[0] <= widths[1], f"{page.url} is {widths[0]}px wide on a {widths[1]}px screen"
 
 
 def test_staff_pages_fit_a_small_screen(page, world):

@@ -18,6 +18,7 @@ from tests.e2e.steps import (
     then_each_error_link_moves_focus_to_its_field,
     then_i_see_the_heading,
     then_i_see_the_text,
+    then_nothing_scrolls_sideways,
     then_the_error_summary_lists,
     then_the_page_is_accessible,
     then_the_title_starts_with,
@@ -33,13 +34,6 @@ HOLDER_SURVEY = "Your personal health budget: what has changed"
 
 def when_i_answer(page: Page, question: str, answer: str) -> None:
     page.get_by_role("group", name=question, exact=True).get_by_label(answer, exact=True).check()
-
-
-def then_nothing_scrolls_sideways(page: Page) -> None:
-    widths = page.evaluate(
-        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
-    )
-    assert widths[0] <= widths[1], f"{page.url} is {widths[0]}px wide on a {widths[1]}px screen"
 
 
 def test_a_holder_answers_their_survey_over_two_visits_and_sends_it(page, world):

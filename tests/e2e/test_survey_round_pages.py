@@ -4,14 +4,12 @@ without names, on a wide screen and a 320px one. Every page ends with the axe ch
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import re
 
 import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from outcomes.models import SurveyInvitation, SurveySchedule
 from outcomes.scheduling import add_months
@@ -22,6 +20,7 @@ from tests.e2e.steps import (
     then_each_error_link_moves_focus_to_its_field,
     then_i_see_the_heading,
     then_i_see_the_text,
+    then_nothing_scrolls_sideways,
     then_the_error_summary_lists,
     then_the_page_is_accessible,
     then_the_title_starts_with,
@@ -46,21 +45,6 @@ def given_holder_a_s_first_survey_is_due_today(surveyed) -> None:  # noqa: F811
 
 def when_i_tick(page: Page, label: str) -> None:
     page.get_by_role("checkbox", name=label, exact=True).check()
-
-
-def then_nothing_scrolls_sideways(page: Page) -> None:
-    # The header's script folds menu items that do not fit into "More" once the page
-    # has loaded: measure after it has had the chance (the assertion below still fails
-    # a page that stays too wide).
-    with contextlib.suppress(PlaywrightTimeoutError):
-        page.wait_for_function(
-            "document.documentElement.scrollWidth <= document.documentElement.clientWidth",
-            timeout=3000,
-        )
-    widths = page.evaluate(
-        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
-    )
-    assert widths[0] <= widths[1], f"{page.url} is {widths[0]}px wide on a {widths[1]}px screen"
 
 
 def test_a_commissioner_sets_the_schedule_sends_the_surveys_due_and_sees_the_rounds(

@@ -325,25 +325,29 @@ def _links(page: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(
-    ("who", "org", "period"),
+    ("who", "org", "period", "chosen"),
     [
-        ("commissioner_a", "icb_a", "2026"),
-        ("commissioner_a", "icb_a", "2025"),
-        ("commissioner_a", "icb_a", "2026Q1"),
-        ("commissioner_c", "council", "2026"),
+        ("commissioner_a", "icb_a", "2026", {}),
+        ("commissioner_a", "icb_a", "2025", {}),
+        ("commissioner_a", "icb_a", "2026Q1", {}),
+        ("commissioner_a", "icb_a", "2026", {"area": "LS"}),
+        ("commissioner_a", "icb_a", "2026", {"option": "notional"}),
+        ("commissioner_c", "council", "2026", {}),
+        ("commissioner_c", "council", "2026", {"route": "s117_aftercare"}),
     ],
 )
 def test_each_people_figure_links_to_the_budgets_of_the_people_it_counts(
-    ds, who: str, org: str, period: str
+    ds, who: str, org: str, period: str, chosen: dict[str, str]
 ) -> None:
     """Every people figure's link opens the admin's budget list narrowed to the budgets
-    of exactly the people the figure counts."""
+    of exactly the people the figure counts, with the filters chosen."""
     data, _run = ds
     organisation = getattr(data, org)
     client = signed_in(data.users[who])
-    page = _page(client, organisation=organisation.pk, period=period)
+    page = _page(client, organisation=organisation.pk, period=period, **chosen)
     links = _links(page)
-    expected = Expected(DATA_TODAY).people(organisation.pk, DashboardFilters(Period.parse(period)))
+    filters = DashboardFilters(Period.parse(period), **chosen)
+    expected = Expected(DATA_TODAY).people(organisation.pk, filters)
     measures = {
         "at the end": "at_end",
         "active today": "active_now",
@@ -383,7 +387,7 @@ def test_each_people_figure_links_to_the_budgets_of_the_people_it_counts(
             url = links[f"{words}: {group.capitalize()}"]
             assert len(_admin_holders(client, url)) == counts[measure], (group, words, url)
             checked += 1
-    assert checked > 10
+    assert checked > 5
 
 
 def test_referral_to_plan_links_to_each_holders_first_approved_plan(ds) -> None:
