@@ -16,6 +16,7 @@ from typing import Any
 import pyotp
 from django.conf import settings
 from django.test import Client
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
@@ -149,11 +150,25 @@ def then_the_page_is_accessible(page: Page, name: str) -> None:
     """axe-core finds no WCAG 2.2 A or AA violation; a screenshot is kept as ``name``."""
     page.wait_for_load_state("load")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+    _keep_screenshot(page, SCREENSHOTS / f"{name}.png")
     _inject_axe(page)
     violations = page.evaluate(_RUN_AXE, WCAG_22_A_AA)
     record_of(page).mark_current_checked()
     assert not violations, _describe(page, violations)
+
+
+def _keep_screenshot(page: Page, path: Path, tries: int = 3) -> None:
+    """A whole-page screenshot to look at. Headless Chromium now and then answers
+    "Unable to capture screenshot" when the machine is busy (a known Chromium quirk,
+    not the page's fault): try again after a moment, and fail only if it persists."""
+    for attempt in range(tries):
+        try:
+            page.screenshot(path=path, full_page=True)
+            return
+        except PlaywrightError as error:
+            if "Unable to capture screenshot" not in str(error) or attempt == tries - 1:
+                raise
+            time.sleep(0.5)
 
 
 def _inject_axe(page: Page) -> None:
