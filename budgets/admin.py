@@ -458,12 +458,17 @@ EVER_ACTIVE = Q(active_from__isnull=False) | Q(
 )
 
 
+def in_place_from() -> Greatest:
+    """The first day a budget is in place (if it ever became active)."""
+    return Greatest("period_start", Coalesce("active_from", "period_start"))
+
+
 def budgets_in_place(
     queryset: QuerySet[Any], start: datetime.date, end: datetime.date
 ) -> QuerySet[Any]:
     """The budgets in place on some day from ``start`` to ``end``, both included."""
     return queryset.alias(
-        in_place_from=Greatest("period_start", Coalesce("active_from", "period_start")),
+        in_place_from=in_place_from(),
         in_place_to=Least(
             "period_end", Coalesce("ended_on", "period_end"), Value(timezone.localdate())
         ),
@@ -529,7 +534,7 @@ class BeganFilter(DaysFilter):
         first = (
             Budget.objects.filter(EVER_ACTIVE)
             .values("holder_id")
-            .annotate(began=Min(Greatest("period_start", Coalesce("active_from", "period_start"))))
+            .annotate(began=Min(in_place_from()))
             .filter(began__gte=start, began__lte=end)
             .values("holder_id")
         )

@@ -16,7 +16,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import resolve, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 from markupsafe import Markup, escape
@@ -79,14 +79,9 @@ class Links:
         rule = rule_for(name)
         if rule is None or not allows(rule, self.principals):
             return False
-        if name.startswith("admin:") and name.endswith("_changelist"):
-            from django.contrib import admin
-
-            for model, model_admin in admin.site._registry.items():
-                meta = model._meta
-                if name == f"admin:{meta.app_label}_{meta.model_name}_changelist":
-                    return bool(model_admin.has_view_or_change_permission(self.request))
-            return False
+        model_admin = getattr(resolve(reverse(name)).func, "model_admin", None)
+        if model_admin is not None:  # an admin list: opened to this user?
+            return bool(model_admin.has_view_or_change_permission(self.request))
         return True
 
     def _base(self, name: str, args: tuple[Any, ...]) -> str | None:
@@ -206,15 +201,21 @@ def _charts(d: figures.Dashboard, outcomes: Any) -> dict[str, Any]:
     return charts
 
 
-def _people_links(links: Links, filters: Any, today: Any, holder_org: dict[str, int]) -> Any:
-    """The link of a people figure to the budgets behind it in the admin's budget list:
-    ``group`` is "" (all), "route", "option" or "age", ``key`` the row's, ``measure``
-    the column (at_end, active_now, new, ended or integrated)."""
+def _record_links(
+    links: Links, filters: Any, today: Any, holder_org: dict[str, int]
+) -> dict[str, Any]:
+    """The links of the people figures and of the referral-to-plan figures to the
+    records behind them in the admin (none without filters: there are no figures).
+
+    ``people_link(group, key, measure, **extra)`` leads to the budgets of the people a
+    figure counts: ``group`` is "" (all), "route", "option" or "age", ``key`` the row's,
+    ``measure`` the column (at_end, active_now, new, ended or integrated); ``extra``
+    narrows it further (one funder's integrated budgets)."""
     if filters is None:
-        return lambda group, key, measure: None
-    period = filters.period
-    last_day = str(period.ends_by(today))
-    days = f"{period.start}/{last_day}"
+        return {}
+    # The period so far, as the admin's day filters take it.
+    last_day = str(filters.period.ends_by(today))
+    days = f"{filters.period.start}/{last_day}"
     by_measure = {
         "at_end": {"in_place": last_day},
         "active_now": {"in_place": days, "state__exact": "active"},
@@ -223,8 +224,9 @@ def _people_links(links: Links, filters: Any, today: Any, holder_org: dict[str, 
         "integrated": {"in_place": days, "funders": "several"},
     }
 
-    def people_link(group: str, key: str, measure: str) -> str | None:
+    def people_link(group: str, key: str, measure: str, **extra: Any) -> str | None:
         query: dict[str, Any] = {
+            **extra,
             **holder_org,
             **by_measure[measure],
             "holder__eligibility_route__exact": key if group == "route" else filters.route,
@@ -235,7 +237,17 @@ def _people_links(links: Links, filters: Any, today: Any, holder_org: dict[str, 
             query["age_on"] = f"{key}:{last_day}"
         return links("admin:budgets_budget_changelist", **query)
 
-    return people_link
+    return {
+        "people_link": people_link,
+        # Each holder's first approved plan, approved in the period so far.
+        "first_plans_link": links(
+            "admin:plans_supportplan_changelist",
+            first_approved=days,
+            holder__eligibility_route__exact=filters.route,
+            area=filters.area,
+            **holder_org,
+        ),
+    }
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
@@ -306,12 +318,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 "organisation_query": ALL if d.combined else str(ids[0]),
                 "outcome_period": figures.outcome_period_code(filters.period) if filters else "",
                 "basis": figures.basis_points,
-                "holder_org": holder_org,
-                "people_link": _people_links(links, filters, run.today, holder_org),
-                # The period so far, as the admin's day filters take it.
-                "period_days": (
-                    f"{filters.period.start}/{filters.period.ends_by(run.today)}" if filters else ""
-                ),
+                **_record_links(links, filters, run.today, holder_org),
                 "route_links": lambda key: links(
                     "budgets:holder_list", organisation=single, route=key
                 ),
