@@ -82,3 +82,32 @@ def test_flags_are_listed_by_raised_date(
         reverse(FLAGS), {"raised_at__year": str(raised.year + 1)}
     )
     assert listed(next_year) == set()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"in_place": "not-a-day"},
+        {"in_place": "2026-06-30/2026-04-01"},  # ends before it starts
+        {"first_began": "2026-13-01/2026-14-01"},
+        {"ended": "yesterday"},
+        {"age_on": "elders:2026-03-31"},
+        {"area": "L5"},
+        {"managed": "somehow"},
+        {"funders": "many"},
+    ],
+)
+def test_a_malformed_dashboard_filter_is_not_applied_and_not_shown_as_applied(
+    world: Any, client_for: Any, query: dict[str, str]
+) -> None:
+    """The dashboard writes these values; one typed wrong by hand narrows nothing, and
+    the sidebar shows no such filter in use (so the list is not mistaken for a
+    narrowed one), never a server error."""
+    client = client_for(world.finance_officer)
+    url = reverse("admin:budgets_budget_changelist")
+    everything = listed(client.get(url))
+    response = client.get(url, query)
+    assert listed(response) == everything
+    page = response.content.decode()
+    for title in ("By in place", "By holder&#x27;s first budget began", "By ended", "By age"):
+        assert title not in page
